@@ -1,0 +1,1 @@
+"""Pulumi dynamic provider for the desired status of AWS CodeArtifact package versions."""

@@ -1,0 +1,73 @@
+"""Runs one Python Pulumi program inside a stack, connected to the engine (started by the host).
+
+Exit codes: 0 success; 32 the program failed and the error was logged to the engine (the
+engine then shows it as the program's error, once); anything else is an unexpected crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import runpy
+import sys
+import traceback
+
+BAIL_EXIT_CODE = 32
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    for flag in ("--monitor", "--engine", "--project", "--stack", "--organization", "--root",
+                 "--program-dir", "--entry"):
+        p.add_argument(flag, default="")
+    p.add_argument("--parallel", type=int, default=0)
+    p.add_argument("--dry-run", action="store_true")
+    return p.parse_args(argv)
+
+
+def _entry_file(program_dir: str, entry: str) -> str:
+    path = os.path.normpath(os.path.join(program_dir, entry))
+    if os.path.isdir(path):
+        path = os.path.join(path, "__main__.py")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    a = _parse(argv)
+    import pulumi
+    from pulumi.runtime import settings, stack
+    from pulumi.runtime.config import get_config_env, get_config_secret_keys_env, set_all_config
+
+    settings.configure(settings.Settings(
+        project=a.project, stack=a.stack, monitor=a.monitor, engine=a.engine,
+        parallel=a.parallel, dry_run=a.dry_run, organization=a.organization or None,
+        root_directory=a.root or None,
+    ))
+    set_all_config(get_config_env(), get_config_secret_keys_env())
+
+    entry = _entry_file(a.program_dir, a.entry)
+    program_dir = os.path.dirname(entry)
+    if program_dir not in sys.path:
+        sys.path.insert(0, program_dir)
+
+    def program() -> None:
+        runpy.run_path(entry, run_name="__main__")
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(stack.run_in_stack(program))
+    except pulumi.RunError as exc:
+        pulumi.log.error(str(exc))
+        return BAIL_EXIT_CODE
+    except Exception:  # the program's own error: show its traceback once, through the engine
+        pulumi.log.error("Program failed with an unhandled exception:\n" + traceback.format_exc())
+        return BAIL_EXIT_CODE
+    finally:
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
