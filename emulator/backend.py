@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator, Optional
 
 from . import rules
@@ -712,6 +712,13 @@ class Backend:
             ref = self._package_ref(db, domain, None, repository, format, namespace, package)
             row = self._version_row(db, ref, version)
             db.execute("UPDATE versions SET status = ? WHERE id = ?", (Status(status).value, row["id"]))
+
+    def reset(self) -> None:
+        """Test hook: forget everything (domains, repositories, packages, versions, deny rules)."""
+        with self.tx() as db:
+            for table in ("assets", "versions", "packages", "repositories", "domains"):
+                db.execute(f"DELETE FROM {table}")
+        self.deny_rules = []
 
     def iter_versions(self) -> Iterator[dict[str, Any]]:
         with self.tx() as db:
