@@ -1,0 +1,276 @@
+"""Talking to CodeArtifact: finders (observe) and the applier (apply), shared by both resources.
+
+Reads: one paginated ListPackageVersions per package (1000 versions a page), cached for a short
+TTL and shared by concurrent callers (single flight), so a refresh of many resources of one
+package costs its pages, not one call per version. A cached observation can only be stale by the
+TTL; it never weakens a write, because every write carries its own locks.
+
+Writes: grouped by (current, target) in chunks of <=100, each carrying `versionRevisions` and
+`expectedStatus` from the last observation, so a change we did not see makes the call fail
+(fail closed) instead of being overwritten. Throttling and 5xx are retried by botocore's retry
+mode inside the client; conflicts are never retried into an overwrite.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import config
+from .errors import (
+    AccessDenied,
+    ConflictError,
+    InvalidResponse,
+    NotAllowed,
+    NotFound,
+    ProviderError,
+    TemporaryError,
+    VersionFailure,
+)
+from .model import PackageArgs, Status
+from .plan import Change, Observed, group
+
+KNOWN_STATUSES = frozenset(s.value for s in Status)
+KNOWN_ERROR_CODES = frozenset({"ALREADY_EXISTS", "MISMATCHED_REVISION", "MISMATCHED_STATUS", "NOT_ALLOWED",
+                               "NOT_FOUND", "SKIPPED"})
+TEMPORARY_CODES = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailable",
+                             "RequestTimeout", "RequestTimeoutException", "Throttling", "TooManyRequestsException"})
+
+
+def _raise_client_error(exc: Exception, args: PackageArgs, version: str, action: str) -> None:
+    """Maps a botocore error to ours, naming the package version. Always raises."""
+    label = args.label(version)
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        failure = [VersionFailure(label, code, message)]
+        if code == "ResourceNotFoundException":
+            raise NotFound(action, failure) from None
+        if code == "AccessDeniedException":
+            raise AccessDenied(action, failure) from None
+        if code in TEMPORARY_CODES:
+            raise TemporaryError(action, failure) from None
+        raise ProviderError(action, failure) from None
+    raise TemporaryError(action, [VersionFailure(label, type(exc).__name__, str(exc))]) from None
+
+
+# -- observation cache -------------------------------------------------------------------------
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Optional[dict[str, Observed]] = None
+    error: Optional[BaseException] = None
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple[Any, ...], tuple[float, dict[str, Observed]]] = {}
+_flights: dict[tuple[Any, ...], _Flight] = {}
+
+
+def _key(args: PackageArgs) -> tuple[Any, ...]:
+    return (tuple(sorted(config.effective(args).items())), args.package_key())
+
+
+def _list_all(args: PackageArgs) -> dict[str, Observed]:
+    client = config.client_for(args)
+    out: dict[str, Observed] = {}
+    try:
+        for page in client.get_paginator("list_package_versions").paginate(
+                **args.coordinates(), PaginationConfig={"PageSize": 1000}):
+            for item in page.get("versions", []):
+                version, status, revision = item.get("version"), item.get("status"), item.get("revision")
+                if not version or status not in KNOWN_STATUSES or not revision:
+                    raise InvalidResponse("reading", [VersionFailure(
+                        args.label(str(version)), "InvalidResponse",
+                        f"ListPackageVersions returned an unusable entry {item!r}")])
+                out[version] = Observed(status, revision)
+    except (ClientError, BotoCoreError) as exc:
+        _raise_client_error(exc, args, "*", "reading")
+    return out
+
+
+def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
+    """Every version of the package with its status and revision. Raises NotFound when the
+    domain, repository or package does not exist. ``fresh`` bypasses the cache."""
+    key = _key(args)
+    ttl = config.stack_config().cache_ttl_seconds
+    leader = False
+    with _cache_lock:
+        hit = _cache.get(key)
+        if not fresh and hit is not None and time.monotonic() - hit[0] <= ttl:
+            return dict(hit[1])
+        flight = None if fresh else _flights.get(key)
+        if flight is None:
+            flight = _Flight()
+            leader = True
+            if not fresh:
+                _flights[key] = flight
+    if leader:
+        started = time.monotonic()
+        try:
+            flight.result = _list_all(args)
+        except BaseException as exc:  # handed to the followers, then re-raised below
+            flight.error = exc
+        finally:
+            with _cache_lock:
+                if _flights.get(key) is flight:
+                    del _flights[key]
+                if flight.result is not None:
+                    _cache[key] = (started, flight.result)
+            flight.done.set()
+    else:
+        flight.done.wait()
+    if flight.error is not None:
+        raise flight.error
+    assert flight.result is not None
+    return dict(flight.result)
+
+
+def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
+    """Patches the cached observation with what a successful write reported."""
+    with _cache_lock:
+        hit = _cache.get(_key(args))
+        if hit is not None:
+            hit[1].update(results)
+
+
+def forget_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def find_version(args: PackageArgs, version: str, fresh: bool = False) -> Observed:
+    """The observed status and revision of one version; raises NotFound, never returns None."""
+    obs = observe(args, fresh=fresh).get(version)
+    if obs is None:
+        raise NotFound("reading", [VersionFailure(args.label(version), "NOT_FOUND",
+                                                  "the package version does not exist")])
+    return obs
+
+
+# -- applying ------------------------------------------------------------------------------------
+
+Caller = Callable[..., dict[str, Any]]
+
+
+def _write(args: PackageArgs, chunk: list[Change]) -> dict[str, Any]:
+    client = config.client_for(args)
+    current, target = chunk[0].current, chunk[0].target
+    kwargs: dict[str, Any] = {
+        **args.coordinates(),
+        "versions": [c.version for c in chunk],
+        "versionRevisions": {c.version: c.revision for c in chunk},
+        "expectedStatus": current,
+    }
+    try:
+        if target == Status.Disposed.value:
+            return client.dispose_package_versions(**kwargs)  # type: ignore[no-any-return]
+        return client.update_package_versions_status(**kwargs, targetStatus=target)  # type: ignore[no-any-return]
+    except (ClientError, BotoCoreError) as exc:
+        _raise_client_error(exc, args, chunk[0].version if len(chunk) == 1 else "*", _action(target))
+        raise AssertionError("unreachable")
+
+
+def _action(target: str) -> str:
+    return "disposing" if target == Status.Disposed.value else "updating"
+
+
+def _detail(code: str, change: Change, now: Optional[Observed], message: str) -> str:
+    if now is None:
+        return "the package version no longer exists"
+    if code == "MISMATCHED_STATUS" or (code == "MISMATCHED_REVISION" and now.revision == change.revision):
+        return (f"expected status {change.current} (last read), actual {now.status}; the version was changed "
+                f"by someone else: run `pulumi refresh` to accept it, then apply again if the spec still wants "
+                f"{change.target}")
+    if code == "MISMATCHED_REVISION":
+        return (f"expected revision {change.revision} (last read), actual {now.revision}; the version was "
+                f"republished: run `pulumi refresh`, review, then apply again")
+    return message
+
+
+def _apply_chunk(args: PackageArgs, chunk: list[Change], retry_skipped: bool,
+                 done: dict[str, Observed], failures: list[tuple[str, VersionFailure]]) -> None:
+    target = chunk[0].target
+    resp = _write(args, chunk)
+    succeeded = resp.get("successfulVersions") or {}
+    failed = resp.get("failedVersions") or {}
+    by_version = {c.version: c for c in chunk}
+    for version, info in succeeded.items():
+        if version not in by_version or info.get("status") != target or not info.get("revision"):
+            raise InvalidResponse(_action(target), [VersionFailure(
+                args.label(version), "InvalidResponse", f"unexpected successful entry {info!r} (target {target})")])
+        done[version] = Observed(info["status"], info["revision"])
+    unanswered = set(by_version) - set(succeeded) - set(failed)
+    if unanswered:
+        raise InvalidResponse(_action(target), [VersionFailure(
+            args.label(v), "InvalidResponse", "the service reported neither success nor failure") for v in sorted(unanswered)])
+    if not failed:
+        return
+    for version, info in failed.items():
+        if version not in by_version or info.get("errorCode") not in KNOWN_ERROR_CODES:
+            raise InvalidResponse(_action(target), [VersionFailure(
+                args.label(version), "InvalidResponse", f"unexpected failed entry {info!r}")])
+    # Read the truth once, then decide per version. A version already at its target with the
+    # revision we locked to is converged (e.g. our own earlier attempt whose response was lost):
+    # nothing was overwritten, so that is success, not a conflict.
+    now = observe(args, fresh=True)
+    skipped: list[Change] = []
+    for version, info in failed.items():
+        change, code = by_version[version], info["errorCode"]
+        obs = now.get(version)
+        if code == "SKIPPED":
+            skipped.append(change)
+        elif code in ("MISMATCHED_STATUS", "MISMATCHED_REVISION") and obs is not None \
+                and obs.status == change.target and obs.revision == change.revision:
+            done[version] = obs
+        else:
+            failures.append((code, VersionFailure(args.label(version), code,
+                                                  _detail(code, change, obs, info.get("errorMessage", "")))))
+    if skipped and retry_skipped:
+        # Skipped only because another version in the call failed: try those once more on their own.
+        _apply_chunk(args, skipped, False, done, failures)
+    elif skipped:
+        for c in skipped:
+            failures.append(("SKIPPED", VersionFailure(args.label(c.version), "SKIPPED",
+                                                       "skipped twice because other versions in the call failed")))
+
+
+def apply(args: PackageArgs, changes: list[Change]) -> dict[str, Observed]:
+    """Applies the changes at the minimum number of writes and returns what the service reported
+    for each changed version.
+
+    Contract: on failure, raises one ProviderError naming every version that did not reach its
+    target (ConflictError when any was changed by someone else, NotAllowed / NotFound otherwise).
+    Versions reported in other groups or chunks may already have been applied; the next read
+    (refresh) reports them, so nothing is lost.
+    """
+    done: dict[str, Observed] = {}
+    failures: list[tuple[str, VersionFailure]] = []
+    for chunk in group(changes):
+        try:
+            _apply_chunk(args, chunk, True, done, failures)
+        except ProviderError as exc:
+            failures.extend((type(exc).__name__, f) for f in exc.failures)
+    _remember(args, done)
+    if failures:
+        codes = {code for code, _ in failures}
+        items = [f for _, f in failures]
+        action = _action(changes[0].target) if len({c.target for c in changes}) == 1 else "updating"
+        if codes & {"MISMATCHED_STATUS", "MISMATCHED_REVISION"}:
+            raise ConflictError(action, items)
+        if codes & {"AccessDenied"}:
+            raise AccessDenied(action, items)
+        if codes & {"NOT_ALLOWED"}:
+            raise NotAllowed(action, items)
+        if codes & {"NOT_FOUND", "NotFound"}:
+            raise NotFound(action, items)
+        if codes & {"TemporaryError"}:
+            raise TemporaryError(action, items)
+        raise ProviderError(action, items)
+    return done

@@ -1,0 +1,77 @@
+"""Lifecycle pieces shared by both resources (one planning/applying core, two resource shapes)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Optional, TypeVar
+
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult
+from pydantic import BaseModel, ValidationError
+
+from . import config
+from .model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs
+
+M = TypeVar("M", bound=PackageArgs)
+
+DISPOSE_OPT_IN = ("Disposed is irreversible (the assets are deleted for good): it needs allow_dispose=True on the "
+                  "resource and `pulumi config set codeartifact:allowDispose true` on the stack")
+
+
+def configure(req: ConfigureRequest) -> None:
+    """Reads `codeartifact:*` stack config into this provider process. Raises ValueError naming the
+    bad key; nothing is applied by a misconfigured provider."""
+    raw = {f"codeartifact:{k}": req.config.get(f"codeartifact:{k}") for k in config.CONFIG_KEYS}
+    config.set_stack_config(config.StackConfig.from_pulumi(raw))
+
+
+def strip(props: Mapping[str, Any], output_fields: Iterable[str]) -> dict[str, Any]:
+    """Inputs only: no `__provider`, no output-only fields."""
+    drop = set(output_fields)
+    return {k: v for k, v in props.items() if not k.startswith("__") and k not in drop}
+
+
+def failures_of(err: ValidationError) -> list[CheckFailure]:
+    """One CheckFailure per bad property, with a reason a person can act on."""
+    out = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if not loc and ": " in msg:  # model-level validators say "<field>: <reason>"
+            prop, msg = msg.split(": ", 1)
+            loc = [prop]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown property"
+        elif e["type"] == "literal_error":
+            msg = f"{msg} (got {e.get('input')!r}; Unfinished and Deleted are never targets)"
+        out.append(CheckFailure(".".join(loc) or "(resource)", msg))
+    return out
+
+
+def validate(model: type[M], olds: Mapping[str, Any], news: Mapping[str, Any],
+             output_fields: Iterable[str]) -> tuple[Optional[M], list[CheckFailure]]:
+    try:
+        return model.model_validate(strip(news, output_fields)), []
+    except ValidationError as e:
+        return None, failures_of(e)
+
+
+def dispose_allowed(args: PackageArgs) -> bool:
+    """Both opt-ins: the resource's allow_dispose and the stack's codeartifact:allowDispose."""
+    return bool(args.allow_dispose and config.stack_config().allow_dispose)
+
+
+def check_result(args: Optional[BaseModel], news: Mapping[str, Any], failures: list[CheckFailure],
+                 output_fields: Iterable[str]) -> CheckResult:
+    inputs = args.model_dump() if args is not None and not failures else strip(news, output_fields)
+    return CheckResult(inputs, failures)
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any], compared: Iterable[str],
+         identity: Iterable[str] = IDENTITY_FIELDS) -> DiffResult:
+    """Identity fields force replacement; everything else in ``compared`` updates in place."""
+    def norm(v: Any) -> Any:
+        return None if v in ("", None) else v
+
+    replaces = [k for k in identity if norm(olds.get(k)) != norm(news.get(k))]
+    changed = [k for k in (*identity, *compared, *CONNECTION_FIELDS, "allow_dispose", "restore_on_delete")
+               if norm(olds.get(k)) != norm(news.get(k))]
+    return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)

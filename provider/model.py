@@ -1,0 +1,152 @@
+"""Typed edges of the provider: statuses, formats, coordinates and resource arguments (pydantic).
+
+Validation here is what `check` reports as CheckFailures, one per bad property; nothing is applied
+for a resource whose arguments do not validate.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import Any, Literal, Optional, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
+FORMATS: tuple[str, ...] = get_args(Format)
+# Statuses a version can be declared to have. Unfinished and Deleted are never targets.
+DesiredStatus = Literal["Published", "Unlisted", "Archived", "Disposed"]
+DESIRED_STATUSES: tuple[str, ...] = get_args(DesiredStatus)
+
+
+class Status(str, Enum):
+    """Every status the service reports."""
+
+    Published = "Published"
+    Unfinished = "Unfinished"
+    Unlisted = "Unlisted"
+    Archived = "Archived"
+    Disposed = "Disposed"
+    Deleted = "Deleted"
+
+
+NAMESPACE_REQUIRED = frozenset({"maven", "swift", "generic"})
+NAMESPACE_FORBIDDEN = frozenset({"pypi", "nuget", "ruby", "cargo"})
+DOMAIN_RE = re.compile(r"[a-z][a-z0-9_\-]{0,48}[a-z0-9]")
+REPOSITORY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,99}")
+NAME_RE = re.compile(r"[^#/\s]{1,255}")
+ACCOUNT_RE = re.compile(r"[0-9]{12}")
+
+
+def _match(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not a valid {what} (must match {pattern.pattern})")
+    return value
+
+
+class ConnectionArgs(BaseModel):
+    """Per-resource overrides of the stack's `codeartifact:*` configuration. None of these is a
+    credential: credentials come from the standard AWS chain and never enter Pulumi state."""
+
+    model_config = ConfigDict(extra="forbid")
+    region: Optional[str] = None
+    endpoint_url: Optional[str] = None
+    profile: Optional[str] = None
+    role_arn: Optional[str] = None
+    max_attempts: Optional[int] = Field(None, ge=1, le=50)
+
+
+class PackageArgs(ConnectionArgs):
+    """One package: where it lives and what it is."""
+
+    domain: str
+    domain_owner: Optional[str] = None
+    repository: str
+    format: Format
+    namespace: Optional[str] = None
+    package: str
+    allow_dispose: bool = False
+    restore_on_delete: bool = False
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        return _match(v, DOMAIN_RE, "domain name")
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, v: str) -> str:
+        return _match(v, REPOSITORY_RE, "repository name")
+
+    @field_validator("package")
+    @classmethod
+    def _package(cls, v: str) -> str:
+        return _match(v, NAME_RE, "package name")
+
+    @field_validator("domain_owner")
+    @classmethod
+    def _owner(cls, v: Optional[str]) -> Optional[str]:
+        return None if v is None else _match(v, ACCOUNT_RE, "12-digit account id")
+
+    @model_validator(mode="after")
+    def _namespace(self) -> "PackageArgs":
+        ns = self.namespace or None
+        if ns is None and self.format in NAMESPACE_REQUIRED:
+            raise ValueError(f"namespace: required for {self.format} packages "
+                             f"({'group ID' if self.format == 'maven' else 'scope/namespace'})")
+        if ns is not None:
+            if self.format in NAMESPACE_FORBIDDEN:
+                raise ValueError(f"namespace: {self.format} packages have no namespace; remove it")
+            if self.format == "npm" and ns.startswith("@"):
+                raise ValueError(f"namespace: give the npm scope without '@' ({ns[1:]!r}, not {ns!r})")
+            _match(ns, NAME_RE, "namespace")
+        self.namespace = ns
+        return self
+
+    def label(self, version: str) -> str:
+        parts = [self.domain, self.repository, self.format, *([self.namespace] if self.namespace else []),
+                 self.package]
+        return "/".join(parts) + f"@{version}"
+
+    def coordinates(self) -> dict[str, Any]:
+        """The API's package parameters (domain, domainOwner, repository, format, namespace, package)."""
+        out: dict[str, Any] = {"domain": self.domain, "repository": self.repository, "format": self.format,
+                               "package": self.package}
+        if self.domain_owner:
+            out["domainOwner"] = self.domain_owner
+        if self.namespace:
+            out["namespace"] = self.namespace
+        return out
+
+    def package_key(self) -> tuple[Any, ...]:
+        return (self.domain, self.domain_owner, self.repository, self.format, self.namespace, self.package)
+
+
+def _check_version(v: str) -> str:
+    return _match(v, NAME_RE, "version")
+
+
+class PackageVersionStatusArgs(PackageArgs):
+    """`PackageVersionStatus`: the desired status of one package version."""
+
+    version: str
+    status: DesiredStatus
+
+    _v = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
+
+
+class PackageVersionsStatusArgs(PackageArgs):
+    """`PackageVersionsStatus`: desired statuses of many versions of one package."""
+
+    versions: dict[str, DesiredStatus]
+
+    @field_validator("versions")
+    @classmethod
+    def _versions(cls, vs: dict[str, str]) -> dict[str, str]:
+        for v in vs:
+            _check_version(v)
+        return vs
+
+
+IDENTITY_FIELDS = ("domain", "domain_owner", "repository", "format", "namespace", "package")
+CONNECTION_FIELDS = tuple(ConnectionArgs.model_fields)

@@ -1,0 +1,165 @@
+"""`PackageVersionStatus`: the desired status of one CodeArtifact package version.
+
+Type token: ``pulumi-python:dynamic/codeartifact:PackageVersionStatus``. The provider class
+`provider.package_version_status.PackageVersionStatusProvider` is stored in state by import path:
+that path is a public contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import (
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import api, core
+from .errors import ConflictError, NotFound, ProviderError, VersionFailure
+from .model import PackageVersionStatusArgs
+from .plan import Change, Observed, restore_change
+
+OUTPUT_FIELDS = ("revision", "original_status")
+
+
+def _outputs(args: PackageVersionStatusArgs, obs: Observed, original: str) -> dict[str, Any]:
+    out = args.model_dump()
+    out.update(status=obs.status, revision=obs.revision, original_status=original)
+    return out
+
+
+class PackageVersionStatusProvider(ResourceProvider):
+    """Lifecycle of one version's status. No instance attributes (see provider/config.py)."""
+
+    serialize_as_secret_always = False  # it holds no secret; keep state readable and small
+
+    def configure(self, req: ConfigureRequest) -> None:
+        core.configure(req)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validates arguments; one CheckFailure per bad property. Also refuses Disposed without both
+        opt-ins, and leaving Disposed (it is irreversible)."""
+        args, failures = core.validate(PackageVersionStatusArgs, _olds, news, OUTPUT_FIELDS)
+        if args is not None:
+            if args.status == "Disposed" and not core.dispose_allowed(args):
+                failures.append(core.CheckFailure("status", core.DISPOSE_OPT_IN))
+            if (_olds or {}).get("status") == "Disposed" and args.status != "Disposed":
+                failures.append(core.CheckFailure(
+                    "status", f"{args.label(args.version)} was Disposed, which is irreversible; it cannot become "
+                              f"{args.status} (a Disposed version can only be deleted)"))
+        return core.check_result(args, news, failures, OUTPUT_FIELDS)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """Identity (domain, owner, repository, format, namespace, package, version) replaces;
+        status (and connection settings) update in place."""
+        return core.diff(olds, news, ("status",), (*core.IDENTITY_FIELDS, "version"))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Adopts an existing version: records the status found before we touched it, then applies
+        the desired status (locked to the observed status and revision).
+
+        Contract: raises NotFound (naming the version) if it does not exist, and nothing is applied."""
+        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        try:
+            obs = api.find_version(args, args.version)
+        except NotFound as e:
+            raise NotFound("adopting", [VersionFailure(
+                args.label(args.version), "NOT_FOUND",
+                f"{e.failures[0].detail}; this resource manages the status of an existing version, it does not "
+                "publish one")]) from None
+        if obs.status == args.status:
+            return CreateResult(args.label(args.version), _outputs(args, obs, obs.status))
+        self._guard_dispose(args)
+        done = api.apply(args, [Change(args.version, obs.status, obs.revision, args.status)])
+        return CreateResult(args.label(args.version), _outputs(args, done[args.version], obs.status))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh: the actual status and revision. A vanished version (or package) returns an
+        empty id, which tells the engine the resource is gone. The returned inputs carry the actual
+        status, so drift shows in `pulumi preview --diff` as `status: "Archived" => "Published"`."""
+        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        try:
+            obs = api.find_version(args, args.version)
+        except NotFound:
+            return ReadResult(id_="", outs={})
+        outs = _outputs(args, obs, props.get("original_status") or obs.status)
+        return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Applies the new status with `versionRevisions` = the revision from the last read and
+        `expectedStatus` = the status from the last read.
+
+        Contract: a change made by someone else since that read fails closed (ConflictError naming
+        the version, expected vs actual) and nothing is overwritten."""
+        args = PackageVersionStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
+        current, revision = olds.get("status"), olds.get("revision")
+        original = olds.get("original_status") or current
+        if not current or not revision:  # state from an interrupted create: observe now
+            obs = api.find_version(args, args.version)
+            current, revision = obs.status, obs.revision
+        if current == args.status:
+            return UpdateResult(_outputs(args, Observed(current, revision), original))
+        self._guard_dispose(args)
+        done = api.apply(args, [Change(args.version, current, revision, args.status)])
+        return UpdateResult(_outputs(args, done[args.version], original))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """A status cannot be deleted: by default the version is left as it is. With
+        restore_on_delete the recorded original status is put back, but only if the version is still
+        as we left it (same status and revision); otherwise it is left alone."""
+        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        if not args.restore_on_delete:
+            return
+        try:
+            now: Optional[Observed] = api.find_version(args, args.version, fresh=True)
+        except NotFound:
+            return
+        change = restore_change(args.version, now, props.get("status") or "", props.get("revision") or "",
+                                props.get("original_status"))
+        if change is not None:
+            try:
+                api.apply(args, [change])
+            except ConflictError:
+                pass  # changed under us after all: leave it as it is, never overwrite
+
+    @staticmethod
+    def _guard_dispose(args: PackageVersionStatusArgs) -> None:
+        # Defence in depth: check() already refused this; never dispose on a path that skipped it.
+        if args.status == "Disposed" and not core.dispose_allowed(args):
+            raise ProviderError("disposing", [VersionFailure(args.label(args.version), "DISPOSE_NOT_ALLOWED",
+                                                             core.DISPOSE_OPT_IN)])
+
+
+class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersionStatus"):
+    """The desired status of one existing package version.
+
+    Outputs: ``status`` (as last read or applied), ``revision`` (the version's revision, used as the
+    lock for the next change) and ``original_status`` (what it was before we managed it)."""
+
+    status: pulumi.Output[str]
+    revision: pulumi.Output[str]
+    original_status: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, *, domain: pulumi.Input[str], repository: pulumi.Input[str],
+                 format: pulumi.Input[str], package: pulumi.Input[str], version: pulumi.Input[str],
+                 status: pulumi.Input[str], namespace: Optional[pulumi.Input[str]] = None,
+                 domain_owner: Optional[pulumi.Input[str]] = None, allow_dispose: bool = False,
+                 restore_on_delete: bool = False, region: Optional[str] = None,
+                 endpoint_url: Optional[str] = None, profile: Optional[str] = None,
+                 role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        props: dict[str, Any] = {
+            "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
+            "namespace": namespace, "package": package, "version": version, "status": status,
+            "allow_dispose": allow_dispose, "restore_on_delete": restore_on_delete, "region": region,
+            "endpoint_url": endpoint_url, "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
+            "revision": None, "original_status": None,
+        }
+        super().__init__(PackageVersionStatusProvider(), resource_name, props, opts)

@@ -1,0 +1,194 @@
+"""`PackageVersionsStatus`: desired statuses of many versions of one package, applied in batches.
+
+Type token: ``pulumi-python:dynamic/codeartifact:PackageVersionsStatus``. Writes are grouped by
+(current status, target status) in chunks of <=100 versions: ceil(k/100) calls per group, the
+physical minimum. The provider class path `provider.package_versions_status.PackageVersionsStatusProvider`
+is stored in state: a public contract.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import api, core
+from .errors import ConflictError, NotFound, ProviderError, VersionFailure
+from .model import PackageVersionsStatusArgs
+from .plan import Change, Observed, changes_for, restore_change
+
+OUTPUT_FIELDS = ("revisions", "original")
+
+
+def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed],
+             original: Mapping[str, str]) -> dict[str, Any]:
+    """Inputs with ``versions`` = the statuses the service reports, plus their revisions and the
+    statuses found before we managed them."""
+    out = args.model_dump()
+    managed = [v for v in args.versions if v in observed]
+    out["versions"] = {v: observed[v].status for v in managed}
+    out["revisions"] = {v: observed[v].revision for v in managed}
+    out["original"] = {v: original.get(v, observed[v].status) for v in managed}
+    return out
+
+
+def _last_read(olds: Mapping[str, Any]) -> dict[str, Observed]:
+    statuses = olds.get("versions") or {}
+    revisions = olds.get("revisions") or {}
+    return {v: Observed(s, revisions[v]) for v, s in statuses.items() if revisions.get(v)}
+
+
+class PackageVersionsStatusProvider(ResourceProvider):
+    """Lifecycle of one package's version statuses. No instance attributes (see provider/config.py)."""
+
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        core.configure(req)
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validates arguments; one CheckFailure per bad property (``versions.<v>`` for a bad status).
+        Refuses Disposed without both opt-ins, and any version leaving Disposed."""
+        args, failures = core.validate(PackageVersionsStatusArgs, _olds, news, OUTPUT_FIELDS)
+        if args is not None:
+            old_versions = (_olds or {}).get("versions") or {}
+            for v, status in args.versions.items():
+                if status == "Disposed" and not core.dispose_allowed(args):
+                    failures.append(CheckFailure(f"versions.{v}", core.DISPOSE_OPT_IN))
+                if old_versions.get(v) == "Disposed" and status != "Disposed":
+                    failures.append(CheckFailure(
+                        f"versions.{v}", f"{args.label(v)} was Disposed, which is irreversible; it cannot become "
+                                         f"{status} (a Disposed version can only be deleted)"))
+        return core.check_result(args, news, failures, OUTPUT_FIELDS)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The package's identity replaces; the versions map (and settings) update in place."""
+        return core.diff(olds, news, ("versions",))
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Adopts existing versions: records their statuses, then applies the differences.
+
+        Contract: if any declared version does not exist, raises NotFound naming every missing
+        version and applies nothing."""
+        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        observed = api.observe(args)
+        changes, missing = changes_for(args.versions, observed)
+        if missing:
+            raise NotFound("adopting", [VersionFailure(
+                args.label(v), "NOT_FOUND", "the package version does not exist; this resource manages the status "
+                                            "of existing versions, it does not publish them") for v in missing])
+        original = {v: observed[v].status for v in args.versions}
+        self._guard_dispose(args, changes)
+        observed.update(api.apply(args, changes) if changes else {})
+        return CreateResult(args.label("*"), _outputs(args, observed, original))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Refresh: actual statuses and revisions of the managed versions. Versions that vanished
+        drop out of the map (a later update then reports them NOT_FOUND); a vanished package
+        returns an empty id. Inputs carry the actual statuses, so drift shows in `preview --diff`."""
+        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        try:
+            observed = api.observe(args)
+        except NotFound:
+            return ReadResult(id_="", outs={})
+        outs = _outputs(args, observed, props.get("original") or {})
+        return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Applies the differences, each version locked to its status and revision from the last read.
+        Versions new to the map are adopted (observed now); versions dropped from the map are left
+        as they are, or restored to their original status with restore_on_delete.
+
+        Contract: versions changed by someone else since the last read fail closed (one ConflictError
+        naming each, expected vs actual); the rest of the package is still applied, and the next
+        refresh reports everything as it is."""
+        args = PackageVersionsStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
+        last = _last_read(olds)
+        original = dict(olds.get("original") or {})
+        new_versions = [v for v in args.versions if v not in last]
+        if new_versions:
+            live = api.observe(args)
+            missing = [v for v in new_versions if v not in live]
+            if missing:
+                raise NotFound("adopting", [VersionFailure(args.label(v), "NOT_FOUND",
+                                                           "the package version does not exist") for v in missing])
+            for v in new_versions:
+                last[v] = live[v]
+                original.setdefault(v, live[v].status)
+        changes, _ = changes_for(args.versions, last)
+        if args.restore_on_delete:
+            for v in set(last) - set(args.versions):
+                c = restore_change(v, last[v], last[v].status, last[v].revision, original.get(v))
+                if c is not None:
+                    changes.append(c)
+        self._guard_dispose(args, changes)
+        if changes:
+            last.update(api.apply(args, changes))
+        return UpdateResult(_outputs(args, last, original))
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Leaves every version as it is; with restore_on_delete, puts back each version's original
+        status where the version is still exactly as we left it (others are left alone)."""
+        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        if not args.restore_on_delete:
+            return
+        try:
+            now = api.observe(args, fresh=True)
+        except NotFound:
+            return
+        last = _last_read(props)
+        original = props.get("original") or {}
+        changes = [c for v, obs in last.items()
+                   if (c := restore_change(v, now.get(v), obs.status, obs.revision, original.get(v))) is not None]
+        if changes:
+            try:
+                api.apply(args, changes)
+            except ConflictError:
+                pass  # some changed under us: those stay as they are; never overwrite
+
+    @staticmethod
+    def _guard_dispose(args: PackageVersionsStatusArgs, changes: list[Change]) -> None:
+        # Defence in depth: check() already refused this; never dispose on a path that skipped it.
+        disposing = [c.version for c in changes if c.target == "Disposed"]
+        if disposing and not core.dispose_allowed(args):
+            raise ProviderError("disposing", [VersionFailure(args.label(v), "DISPOSE_NOT_ALLOWED",
+                                                             core.DISPOSE_OPT_IN) for v in disposing])
+
+
+class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersionsStatus"):
+    """Desired statuses of many existing versions of one package (``versions: {version: status}``).
+
+    Outputs: ``versions`` (statuses as last read or applied), ``revisions`` (the locks for the next
+    change) and ``original`` (each version's status before we managed it)."""
+
+    versions: pulumi.Output[dict[str, str]]
+    revisions: pulumi.Output[dict[str, str]]
+    original: pulumi.Output[dict[str, str]]
+
+    def __init__(self, resource_name: str, *, domain: pulumi.Input[str], repository: pulumi.Input[str],
+                 format: pulumi.Input[str], package: pulumi.Input[str],
+                 versions: pulumi.Input[Mapping[str, str]], namespace: Optional[pulumi.Input[str]] = None,
+                 domain_owner: Optional[pulumi.Input[str]] = None, allow_dispose: bool = False,
+                 restore_on_delete: bool = False, region: Optional[str] = None,
+                 endpoint_url: Optional[str] = None, profile: Optional[str] = None,
+                 role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        props: dict[str, Any] = {
+            "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
+            "namespace": namespace, "package": package, "versions": versions, "allow_dispose": allow_dispose,
+            "restore_on_delete": restore_on_delete, "region": region, "endpoint_url": endpoint_url,
+            "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
+            "revisions": None, "original": None,
+        }
+        super().__init__(PackageVersionsStatusProvider(), resource_name, props, opts)

@@ -1,0 +1,74 @@
+"""Pure planning: which versions change, grouped so that writes are at the physical minimum.
+
+UpdatePackageVersionsStatus / DisposePackageVersions take one expectedStatus and at most 100
+versions per call, so the minimum number of writes for a package is the sum over
+(current status, target status) groups of ceil(k / 100). `group` produces exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional
+
+MAX_VERSIONS_PER_CALL = 100
+UPDATE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the service reported for one version."""
+
+    status: str
+    revision: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """Move ``version`` from ``current`` (as last observed, with ``revision``) to ``target``."""
+
+    version: str
+    current: str
+    revision: str
+    target: str
+
+
+def changes_for(desired: Mapping[str, str], observed: Mapping[str, Observed]) -> tuple[list[Change], list[str]]:
+    """(changes needed, versions that do not exist). Versions already at their target need no call."""
+    changes: list[Change] = []
+    missing: list[str] = []
+    for version, target in desired.items():
+        obs = observed.get(version)
+        if obs is None:
+            missing.append(version)
+        elif obs.status != target:
+            changes.append(Change(version, obs.status, obs.revision, target))
+    return changes, missing
+
+
+def group(changes: Iterable[Change]) -> list[list[Change]]:
+    """Chunks of at most 100 changes sharing (current, target), in a deterministic order."""
+    buckets: dict[tuple[str, str], list[Change]] = {}
+    for c in changes:
+        buckets.setdefault((c.current, c.target), []).append(c)
+    out: list[list[Change]] = []
+    for key in sorted(buckets):
+        items = buckets[key]
+        out.extend(items[i:i + MAX_VERSIONS_PER_CALL] for i in range(0, len(items), MAX_VERSIONS_PER_CALL))
+    return out
+
+
+def minimum_writes(changes: Iterable[Change]) -> int:
+    return len(group(changes))
+
+
+def restore_change(version: str, current: Optional[Observed], recorded_current: str, recorded_revision: str,
+                   original: Optional[str]) -> Optional[Change]:
+    """The change that puts back ``original`` on delete, or None when it must be left alone: the
+    original is not a settable status, nothing to do, or the version is no longer as we left it."""
+    if original is None or original not in UPDATE_TARGETS or current is None:
+        return None
+    if current.status != recorded_current or current.revision != recorded_revision:
+        return None
+    if current.status == original:
+        return None
+    return Change(version, current.status, current.revision, original)
