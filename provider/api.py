@@ -41,21 +41,20 @@ TEMPORARY_CODES = frozenset({"ThrottlingException", "InternalServerException", "
                              "RequestTimeout", "RequestTimeoutException", "Throttling", "TooManyRequestsException"})
 
 
-def _raise_client_error(exc: Exception, args: PackageArgs, version: str, action: str) -> None:
-    """Maps a botocore error to ours, naming the package version. Always raises."""
-    label = args.label(version)
+def _raise_client_error(exc: Exception, args: PackageArgs, versions: list[str], action: str) -> None:
+    """Maps a botocore error to ours, naming each package version concerned. Always raises."""
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         message = exc.response.get("Error", {}).get("Message", str(exc))
-        failure = [VersionFailure(label, code, message)]
+        failures = [VersionFailure(args.label(v), code, message) for v in versions]
         if code == "ResourceNotFoundException":
-            raise NotFound(action, failure) from None
+            raise NotFound(action, failures) from None
         if code == "AccessDeniedException":
-            raise AccessDenied(action, failure) from None
+            raise AccessDenied(action, failures) from None
         if code in TEMPORARY_CODES:
-            raise TemporaryError(action, failure) from None
-        raise ProviderError(action, failure) from None
-    raise TemporaryError(action, [VersionFailure(label, type(exc).__name__, str(exc))]) from None
+            raise TemporaryError(action, failures) from None
+        raise ProviderError(action, failures) from None
+    raise TemporaryError(action, [VersionFailure(args.label(v), type(exc).__name__, str(exc)) for v in versions]) from None
 
 
 # -- observation cache -------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def _list_all(args: PackageArgs) -> dict[str, Observed]:
                         f"ListPackageVersions returned an unusable entry {item!r}")])
                 out[version] = Observed(status, revision)
     except (ClientError, BotoCoreError) as exc:
-        _raise_client_error(exc, args, "*", "reading")
+        _raise_client_error(exc, args, ["*"], "reading")
     return out
 
 
@@ -173,7 +172,7 @@ def _write(args: PackageArgs, chunk: list[Change]) -> dict[str, Any]:
             return client.dispose_package_versions(**kwargs)  # type: ignore[no-any-return]
         return client.update_package_versions_status(**kwargs, targetStatus=target)  # type: ignore[no-any-return]
     except (ClientError, BotoCoreError) as exc:
-        _raise_client_error(exc, args, chunk[0].version if len(chunk) == 1 else "*", _action(target))
+        _raise_client_error(exc, args, [c.version for c in chunk], _action(target))
         raise AssertionError("unreachable")
 
 

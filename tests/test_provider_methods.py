@@ -1,0 +1,183 @@
+"""Provider lifecycle methods called directly against the running emulator (over HTTP, no mocks):
+adoption, writes at the physical minimum, revision/status locks failing closed, SKIPPED retried
+once, lost responses converging without hiding conflicts, throttling retried by botocore, denial
+naming the package ARN, vanished versions, restore on delete, and check failures."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+import pytest
+
+from provider import api, config
+from provider.errors import AccessDenied, ConflictError, NotAllowed, NotFound, ProviderError
+from provider.package_version_status import PackageVersionStatusProvider
+from provider.package_versions_status import PackageVersionsStatusProvider
+from tests.emulator_harness import EmulatorProcess, aws_env, client
+
+pytestmark = pytest.mark.emulator
+LOC = {"domain": "dom", "repository": "repo"}
+PKG = {**LOC, "format": "npm", "package": "a"}
+
+
+@pytest.fixture
+def live(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
+    for k, v in aws_env().items():
+        if k.startswith("AWS_"):
+            monkeypatch.setenv(k, v)
+    config.reset_for_tests()
+    config.set_stack_config(config.StackConfig(endpoint_url=emulator.url, region="us-east-1", max_attempts=8,
+                                               cache_ttl_seconds=0))
+    api.forget_cache()
+    emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+        {"format": "npm", "name": "a", "versions": [f"1.0.{i}" for i in range(250)]},
+        {"format": "npm", "name": "b", "versions": ["1.0.0"]}]}]}]})
+    emulator.admin("counters/reset", {})
+    yield emulator
+    config.reset_for_tests()
+    api.forget_cache()
+
+
+def batch(versions: dict[str, str], **extra: Any) -> dict[str, Any]:
+    p = PackageVersionsStatusProvider()
+    res = p.check({}, {**PKG, "versions": versions, **extra})
+    assert not res.failures, [(f.property, f.reason) for f in res.failures]
+    return res.inputs  # type: ignore[no-any-return]
+
+
+def writes(emu: EmulatorProcess) -> int:
+    ops = emu.counters()["operations"]
+    return sum(ops.get(o, {}).get("requests", 0) for o in ("UpdatePackageVersionsStatus", "DisposePackageVersions"))
+
+
+def live_statuses(emu: EmulatorProcess, package: str = "a") -> dict[str, str]:
+    pages = client(emu.url).get_paginator("list_package_versions").paginate(**LOC, format="npm", package=package)
+    return {v["version"]: v["status"] for p in pages for v in p["versions"]}
+
+
+def test_create_adopts_and_writes_at_the_physical_minimum(live: EmulatorProcess) -> None:
+    desired = {f"1.0.{i}": "Archived" for i in range(201)} | {f"1.0.{i}": "Unlisted" for i in range(201, 240)}
+    out = PackageVersionsStatusProvider().create(batch(desired)).outs
+    assert writes(live) == 3 + 1  # ceil(201/100) Published->Archived, ceil(39/100) Published->Unlisted
+    assert live.counters()["operations"]["ListPackageVersions"]["requests"] == 1  # 250 versions: one page
+    assert out["original"] == {v: "Published" for v in desired}
+    assert out["versions"] == desired
+    assert {v: s for v, s in live_statuses(live).items() if v in desired} == desired
+
+
+def test_create_of_missing_versions_names_them_and_applies_nothing(live: EmulatorProcess) -> None:
+    with pytest.raises(NotFound) as e:
+        PackageVersionsStatusProvider().create(batch({"1.0.0": "Archived", "9.9.9": "Archived", "9.9.8": "Unlisted"}))
+    assert "(dom/repo/npm/a@9.9.9): NOT_FOUND" in str(e.value) and "a@9.9.8" in str(e.value)
+    assert writes(live) == 0
+
+
+def test_single_create_of_missing_package_names_it(live: EmulatorProcess) -> None:
+    p = PackageVersionStatusProvider()
+    inputs = p.check({}, {**LOC, "format": "npm", "package": "nope", "version": "1.0.0", "status": "Archived"}).inputs
+    with pytest.raises(NotFound) as e:
+        p.create(inputs)
+    assert "dom/repo/npm/nope@1.0.0" in str(e.value)
+
+
+def test_mismatched_revision_fails_closed(live: EmulatorProcess) -> None:
+    p = PackageVersionsStatusProvider()
+    state = p.create(batch({"1.0.0": "Archived", "1.0.1": "Archived"})).outs
+    live.admin("republish", {**PKG, "version": "1.0.1"})
+    with pytest.raises(ConflictError) as e:
+        p.update("id", state, {**state, "versions": {"1.0.0": "Unlisted", "1.0.1": "Unlisted"}})
+    msg = str(e.value)
+    assert "updating CodeArtifact package version (dom/repo/npm/a@1.0.1): MISMATCHED_REVISION" in msg
+    assert "a@1.0.0" not in msg  # only SKIPPED: retried on its own and applied
+    assert live_statuses(live)["1.0.1"] == "Archived" and live_statuses(live)["1.0.0"] == "Unlisted"
+
+
+def test_mismatched_status_fails_closed_naming_expected_and_actual(live: EmulatorProcess) -> None:
+    p = PackageVersionStatusProvider()
+    state = p.create(p.check({}, {**PKG, "version": "1.0.5", "status": "Unlisted"}).inputs).outs
+    client(live.url).update_package_versions_status(**PKG, versions=["1.0.5"], targetStatus="Archived")
+    with pytest.raises(ConflictError) as e:
+        p.update("id", state, {**state, "status": "Published"})
+    assert ("updating CodeArtifact package version (dom/repo/npm/a@1.0.5): MISMATCHED_STATUS: expected status "
+            "Unlisted (last read), actual Archived") in str(e.value)
+    assert live_statuses(live)["1.0.5"] == "Archived"
+
+
+def test_lost_responses_converge_without_hiding_conflicts(live: EmulatorProcess) -> None:
+    """Every write is applied but its response is replaced by a 500; botocore retries, the retry sees
+    MISMATCHED_STATUS with the version already at the target and the locked revision: converged."""
+    live.faults(error_after_probability=0.5, operations=["UpdatePackageVersionsStatus"], seed=11)
+    p = PackageVersionsStatusProvider()
+    out = p.create(batch({f"1.0.{i}": "Archived" for i in range(150)})).outs
+    assert set(out["versions"].values()) == {"Archived"}
+    assert all(s == "Archived" for v, s in live_statuses(live).items() if int(v.split(".")[2]) < 150)
+    assert live.counters()["operations"]["UpdatePackageVersionsStatus"]["faulted"] > 0
+
+
+def test_throttling_storm_is_retried_by_botocore(live: EmulatorProcess) -> None:
+    live.faults(throttle_probability=0.3, retry_after_seconds=0, seed=3)
+    out = PackageVersionsStatusProvider().create(batch({f"1.0.{i}": "Unlisted" for i in range(250)})).outs
+    assert set(out["versions"].values()) == {"Unlisted"}
+    ops = live.counters()["operations"]
+    assert ops["UpdatePackageVersionsStatus"]["ok"] == 3
+    assert sum(o.get("throttled", 0) for o in ops.values()) > 0
+
+
+def test_denied_package_names_arn_and_action(live: EmulatorProcess) -> None:
+    live.admin("deny", {"rules": [{"action": "codeartifact:UpdatePackageVersionsStatus",
+                                   "resource": "arn:aws:codeartifact:*:package/dom/repo/npm//a"}]})
+    with pytest.raises(AccessDenied) as e:
+        PackageVersionsStatusProvider().create(batch({"1.0.0": "Archived"}))
+    assert "codeartifact:UpdatePackageVersionsStatus" in str(e.value)
+    assert "arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/npm//a" in str(e.value)
+
+
+def test_not_allowed_names_version_and_reason(live: EmulatorProcess) -> None:
+    client(live.url).dispose_package_versions(**PKG, versions=["1.0.3"])
+    p = PackageVersionStatusProvider()
+    inputs = p.check({}, {**PKG, "version": "1.0.3", "status": "Archived"}).inputs
+    with pytest.raises(NotAllowed) as e:
+        p.create(inputs)
+    assert "(dom/repo/npm/a@1.0.3): NOT_ALLOWED" in str(e.value)
+
+
+def test_refresh_of_vanished_version_returns_empty_id(live: EmulatorProcess) -> None:
+    p = PackageVersionStatusProvider()
+    state = p.create(p.check({}, {**PKG, "version": "1.0.7", "status": "Unlisted"}).inputs).outs
+    client(live.url).delete_package_versions(**PKG, versions=["1.0.7"])
+    assert p.read("dom/repo/npm/a@1.0.7", state).id == ""
+
+
+def test_restore_on_delete_only_when_untouched(live: EmulatorProcess) -> None:
+    p = PackageVersionsStatusProvider()
+    state = p.create(batch({"1.0.0": "Archived", "1.0.1": "Archived"}, restore_on_delete=True)).outs
+    client(live.url).update_package_versions_status(**PKG, versions=["1.0.1"], targetStatus="Unlisted")
+    p.delete("id", state)
+    now = live_statuses(live)
+    assert now["1.0.0"] == "Published"  # restored
+    assert now["1.0.1"] == "Unlisted"  # changed by someone else: left alone
+
+
+def test_dispose_is_refused_without_stack_opt_in_even_if_check_is_skipped(live: EmulatorProcess) -> None:
+    p = PackageVersionsStatusProvider()
+    inputs = {**batch({"1.0.0": "Archived"}), "versions": {"1.0.0": "Disposed"}, "allow_dispose": True}
+    with pytest.raises(ProviderError) as e:
+        p.create(inputs)
+    assert "DISPOSE_NOT_ALLOWED" in str(e.value)
+    assert writes(live) == 0
+
+
+def test_check_reports_one_failure_per_bad_property(live: EmulatorProcess) -> None:
+    p = PackageVersionStatusProvider()
+    res = p.check({}, {"domain": "Bad_Domain", "repository": "r", "format": "rpm", "package": "a b",
+                       "version": "1.0", "status": "Unfinished"})
+    props = {f.property for f in res.failures}
+    assert {"domain", "repository", "format", "package", "status"} <= props
+    res = p.check({}, {**LOC, "format": "pypi", "namespace": "x", "package": "a", "version": "1", "status": "Archived"})
+    assert [f.property for f in res.failures] == ["namespace"]
+    res = p.check({}, {**LOC, "format": "npm", "namespace": "@nestjs", "package": "core", "version": "8.0.0",
+                       "status": "Archived"})
+    assert "without '@'" in res.failures[0].reason
+    res = p.check({"status": "Disposed"}, {**PKG, "version": "1.0.0", "status": "Archived"})
+    assert any("irreversible" in f.reason for f in res.failures)
