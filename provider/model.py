@@ -131,14 +131,19 @@ class PackageVersionStatusArgs(PackageArgs):
 
     version: str
     status: DesiredStatus
+    decided_by: Optional[str] = Field(None, description="the spec entry or rule that decided the status")
 
-    _v = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        return _check_version(v)
 
 
 class PackageVersionsStatusArgs(PackageArgs):
     """`PackageVersionsStatus`: desired statuses of many versions of one package."""
 
     versions: dict[str, DesiredStatus]
+    decided_by: Optional[dict[str, str]] = Field(None, description="per version: the spec entry or rule")
 
     @field_validator("versions")
     @classmethod

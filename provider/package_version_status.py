@@ -59,7 +59,7 @@ class PackageVersionStatusProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Identity (domain, owner, repository, format, namespace, package, version) replaces;
         status (and connection settings) update in place."""
-        return core.diff(olds, news, ("status",), (*core.IDENTITY_FIELDS, "version"))
+        return core.diff(olds, news, ("status", "decided_by"), (*core.IDENTITY_FIELDS, "version"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts an existing version: records the status found before we touched it, then applies
@@ -151,14 +151,15 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
                  format: pulumi.Input[str], package: pulumi.Input[str], version: pulumi.Input[str],
                  status: pulumi.Input[str], namespace: Optional[pulumi.Input[str]] = None,
                  domain_owner: Optional[pulumi.Input[str]] = None, allow_dispose: bool = False,
-                 restore_on_delete: bool = False, region: Optional[str] = None,
+                 restore_on_delete: bool = False, decided_by: Optional[str] = None, region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "version": version, "status": status,
-            "allow_dispose": allow_dispose, "restore_on_delete": restore_on_delete, "region": region,
+            "allow_dispose": allow_dispose, "restore_on_delete": restore_on_delete, "decided_by": decided_by,
+            "region": region,
             "endpoint_url": endpoint_url, "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
             "revision": None, "original_status": None,
         }

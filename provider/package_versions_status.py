@@ -74,7 +74,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The package's identity replaces; the versions map (and settings) update in place."""
-        return core.diff(olds, news, ("versions",))
+        return core.diff(olds, news, ("versions", "decided_by"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts existing versions: records their statuses, then applies the differences.
@@ -180,14 +180,16 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
                  format: pulumi.Input[str], package: pulumi.Input[str],
                  versions: pulumi.Input[Mapping[str, str]], namespace: Optional[pulumi.Input[str]] = None,
                  domain_owner: Optional[pulumi.Input[str]] = None, allow_dispose: bool = False,
-                 restore_on_delete: bool = False, region: Optional[str] = None,
+                 restore_on_delete: bool = False, decided_by: Optional[Mapping[str, str]] = None,
+                 region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "versions": versions, "allow_dispose": allow_dispose,
-            "restore_on_delete": restore_on_delete, "region": region, "endpoint_url": endpoint_url,
+            "restore_on_delete": restore_on_delete, "decided_by": decided_by, "region": region,
+            "endpoint_url": endpoint_url,
             "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
             "revisions": None, "original": None,
         }

@@ -1,0 +1,137 @@
+"""Rule expansion: spec + a read-only listing of live versions -> desired status per version.
+
+Pure and deterministic: the same spec and live data always give the same decisions, in the
+ecosystem's version order. Precedence (documented in docs/specs.md):
+
+1. ``protected`` versions are never changed: no rule touches them, and an explicit status for one
+   is an error.
+2. Explicit ``versions:`` entries beat every rule.
+3. Rules: among the rules that decide a version, the highest ``priority`` wins. Two rules at the
+   same priority deciding different statuses for one version is an error naming both; deciding
+   the same status is fine (the first in file order is recorded as the decider).
+4. ``keep_latest`` leaves the newest N matching versions (overall, per major or per minor, in the
+   ecosystem's order) out of its rule.
+5. Rules only consider versions currently Published, Unlisted or Archived (or those listed in
+   ``match.status``); Disposed versions are final and never candidates.
+6. Versions no rule or entry decides are not managed: they are left as they are.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from . import versions as eco
+from .spec import Match, PackageSpec, Rule
+
+SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class LiveVersion:
+    version: str
+    status: str
+    revision: str
+    published: Optional[float] = None  # epoch seconds; fetched only when a rule needs it
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str
+    rule: str  # "explicit", "rule:<name>"
+
+    @property
+    def label(self) -> str:
+        return self.rule
+
+
+class ExpansionError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _matches_protected(version: str, patterns: list[str]) -> bool:
+    return any(version == p or fnmatch.fnmatchcase(version, p) for p in patterns)
+
+
+def matches(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
+    allowed = set(m.status) if m.status else SETTABLE
+    if v.status not in allowed:
+        return False
+    if m.versions is not None and v.version not in m.versions:
+        return False
+    globs = m.globs()
+    if globs and not any(fnmatch.fnmatchcase(v.version, g) for g in globs):
+        return False
+    if m.prerelease is not None and eco.is_prerelease(fmt, v.version) != m.prerelease:
+        return False
+    if m.range is not None and not eco.in_range(fmt, v.version, eco.parse_range(fmt, m.range)):
+        return False
+    if m.older_than_days is not None:
+        if v.published is None or now - v.published <= m.older_than_days * DAY:
+            return False
+    return True
+
+
+def needs_published_time(pkg: PackageSpec) -> bool:
+    return any(r.match.older_than_days is not None for r in pkg.rules)
+
+
+def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float) -> list[str]:
+    """The versions a rule decides, before precedence: its matches minus keep_latest."""
+    candidates = [v for v in eco.sort_versions(fmt, list(live)) if matches(fmt, rule.match, live[v], now)]
+    keep = rule.keep()
+    if keep is None:
+        return candidates
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for v in candidates:  # oldest first
+        groups.setdefault(eco.release_group(fmt, v, keep.per), []).append(v)
+    kept = {v for members in groups.values() for v in (members[-keep.count:] if keep.count else [])}
+    return [v for v in candidates if v not in kept]
+
+
+def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
+           where: Callable[[tuple[object, ...]], str] = lambda loc: "") -> dict[str, Decision]:
+    """Desired status per managed version. Raises ExpansionError listing every problem, each
+    prefixed by ``where(loc)`` (the spec file and line)."""
+    fmt = pkg.format
+    problems: list[str] = []
+    protected = {v for v in live if _matches_protected(v, pkg.protected)}
+    decisions: dict[str, Decision] = {}
+    for v, status in pkg.versions.items():
+        if v in protected:
+            problems.append(f"{where(('versions', v))}versions.{v}: {v} is protected; it cannot also have an "
+                            f"explicit status")
+        elif v not in live:
+            problems.append(f"{where(('versions', v))}versions.{v}: version {v} does not exist in the repository")
+        elif live[v].status == "Disposed" and status != "Disposed":
+            problems.append(f"{where(('versions', v))}versions.{v}: {v} is Disposed (irreversible); it cannot "
+                            f"become {status}")
+        else:
+            decisions[v] = Decision(status, "explicit")
+    by_rule: dict[str, list[tuple[int, int, Rule]]] = {}
+    for idx, rule in enumerate(pkg.rules):
+        for v in rule_targets(fmt, rule, live, now):
+            if v in protected or v in decisions:
+                continue
+            by_rule.setdefault(v, []).append((rule.priority, idx, rule))
+    for v, claims in by_rule.items():
+        top = max(p for p, _, _ in claims)
+        winners = [(i, r) for p, i, r in claims if p == top]
+        statuses = {r.status for _, r in winners}
+        if len(statuses) > 1:
+            (i1, r1) = min(winners, key=lambda t: t[0])
+            (i2, r2) = min((w for w in winners if w[1].status != r1.status), key=lambda t: t[0])
+            problems.append(
+                f"{where(('rules', i1))}rules[{i1}]: version {v}: rule '{r1.name}' decides {r1.status} but rule "
+                f"'{r2.name}' (rules[{i2}]) decides {r2.status} at the same priority {top}; give one of them a "
+                f"higher priority")
+            continue
+        winner = min(winners, key=lambda t: t[0])[1]
+        decisions[v] = Decision(winner.status, f"rule:{winner.name}")
+    if problems:
+        raise ExpansionError(problems)
+    return {v: decisions[v] for v in eco.sort_versions(fmt, list(decisions))}

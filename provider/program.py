@@ -1,0 +1,154 @@
+"""The stack program: specs/ -> resources.
+
+1. Load and validate every spec file (all errors at once, each with file:line: field). On any
+   error, no resource is registered, so nothing is applied.
+2. List live versions read-only (and published times where an age rule needs them).
+3. Expand rules deterministically into a desired status per version, with the rule that decided it.
+4. Safety: Disposed needs the spec's `allow_dispose` and stack config `codeartifact:allowDispose`;
+   the number of status changes must not exceed `codeartifact:maxChanges` (default 1000).
+5. Register one batched `PackageVersionsStatus` per package (or one `PackageVersionStatus` per
+   version where the spec says `resource: per-version`), and export a summary of planned changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+
+from . import config, spec
+from .errors import ProviderError
+from .expand import Decision, ExpansionError, LiveVersion, expand, needs_published_time
+from .live import list_versions
+from .model import PackageArgs
+from .package_version_status import PackageVersionStatus
+from .package_versions_status import PackageVersionsStatus
+
+DEFAULT_MAX_CHANGES = 1000
+
+
+@dataclass
+class PackagePlan:
+    file: spec.LoadedSpec
+    index: int
+    pkg: spec.PackageSpec
+    args: PackageArgs
+    live: dict[str, LiveVersion]
+    decisions: dict[str, Decision]
+
+    @property
+    def label(self) -> str:
+        return self.args.label("").rstrip("@")
+
+    def changes(self) -> dict[str, dict[str, str]]:
+        return {v: {"from": self.live[v].status, "to": d.status, "rule": d.rule}
+                for v, d in self.decisions.items() if self.live[v].status != d.status}
+
+
+def stack_config_from_pulumi() -> config.StackConfig:
+    cfg = pulumi.Config("codeartifact")
+    raw = {f"codeartifact:{k}": cfg.get(k) for k in config.CONFIG_KEYS}
+    return config.StackConfig.from_pulumi(raw)
+
+
+def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
+    """Loads specs and expands them against live data (read-only). Raises spec.SpecError with
+    every problem found; never writes."""
+    loaded = spec.load_dir(specs_dir)
+    now = time.time() if now is None else now
+    plans: list[PackagePlan] = []
+    problems: list[str] = []
+    stack = config.stack_config()
+    for ls in loaded:
+        s = ls.spec
+        for i, pkg in enumerate(s.packages):
+            args = PackageArgs(domain=s.domain, domain_owner=s.domain_owner or stack.domain_owner,
+                               repository=s.repository, format=pkg.format, namespace=pkg.namespace,
+                               package=pkg.package, allow_dispose=pkg.allow_dispose,
+                               restore_on_delete=pkg.restore_on_delete)
+            where_pkg = f"{ls.path.name}:{ls.line(('packages', i))}"
+            try:
+                live = list_versions(args, needs_published_time(pkg))
+            except ProviderError as e:
+                problems.append(f"{where_pkg}: packages[{i}]: {e.failures[0].code}: {e.failures[0].detail}")
+                continue
+
+            def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
+                return f"{_ls.path.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+
+            try:
+                decisions = expand(pkg, live, now, where)
+            except ExpansionError as e:
+                problems.extend(e.problems)
+                continue
+            disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
+            if disposing and not (pkg.allow_dispose and stack.allow_dispose):
+                problems.append(
+                    f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
+                    f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
+                    f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
+                    f"true`")
+            plans.append(PackagePlan(ls, i, pkg, args, live, decisions))
+    if problems:
+        raise spec.SpecError(problems)
+    return plans
+
+
+def register(plans: list[PackagePlan]) -> dict[str, Any]:
+    """Registers the resources and returns the summary that the stack exports."""
+    changes: dict[str, dict[str, dict[str, str]]] = {}
+    managed = 0
+    for p in plans:
+        if not p.decisions:
+            continue
+        managed += len(p.decisions)
+        common = dict(domain=p.args.domain, domain_owner=p.args.domain_owner, repository=p.args.repository,
+                      format=p.args.format, namespace=p.args.namespace, package=p.args.package,
+                      allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
+        if p.pkg.resource == "per-version":
+            for v, d in p.decisions.items():
+                PackageVersionStatus(f"{p.label}@{v}", version=v, status=d.status, decided_by=d.rule, **common)
+        else:
+            PackageVersionsStatus(p.label, versions={v: d.status for v, d in p.decisions.items()},
+                                  decided_by={v: d.rule for v, d in p.decisions.items()}, **common)
+        c = p.changes()
+        if c:
+            changes[p.label] = c
+        pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change")
+    total = sum(len(c) for c in changes.values())
+    return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
+            "planned_changes": total, "changes": changes}
+
+
+def main() -> None:
+    """The body of __main__.py."""
+    try:
+        config.set_stack_config(stack_config_from_pulumi())
+    except ValueError as e:
+        raise pulumi.RunError(str(e)) from None
+    cfg = pulumi.Config("codeartifact")
+    specs_dir = Path(cfg.get("specsDir") or "specs")
+    max_changes = cfg.get_int("maxChanges")
+    cap = DEFAULT_MAX_CHANGES if max_changes is None else max_changes
+    try:
+        plans = plan(specs_dir)
+    except spec.SpecError as e:
+        raise pulumi.RunError(str(e)) from None
+    planned = sum(len(p.changes()) for p in plans)
+    if planned > cap:
+        raise pulumi.RunError(
+            f"{planned} status changes planned, above the per-run cap of {cap} (codeartifact:maxChanges); "
+            f"nothing was applied. Review the plan, then raise the cap deliberately: "
+            f"`pulumi config set codeartifact:maxChanges {planned}`")
+    summary = register(plans)
+    plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
+    if plan_file:
+        # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts.
+        Path(plan_file).write_text(json.dumps({"changes": summary["changes"]}, indent=1, sort_keys=True))
+    pulumi.export("summary", {k: v for k, v in summary.items() if k != "changes"})
+    pulumi.export("changes", summary["changes"])

@@ -1,0 +1,245 @@
+"""The spec format: files in `specs/` declaring desired statuses per repository and package.
+
+A spec file covers one repository. Per package it declares explicit statuses, `protected`
+versions and rules (see docs/specs.md for the reference and precedence). Files are validated with
+pydantic; every error names the file, the line and the field, and all errors of all files are
+reported together. The JSON Schema (`python -m provider schema`) lets editors validate specs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import versions as ecosystem
+from .model import DesiredStatus, Format, PackageArgs
+
+MAX_SPEC_BYTES = 5 * 1024 * 1024
+
+
+class SpecError(Exception):
+    """Every problem found in the specs, one line each: ``file:line: field: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid specs:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class Match(BaseModel):
+    """Which versions a rule applies to. Every condition given must hold (AND); none matches all."""
+
+    model_config = ConfigDict(extra="forbid")
+    versions: Optional[list[str]] = Field(None, description="exact versions")
+    glob: Optional[Union[str, list[str]]] = Field(None, description="shell-style patterns, e.g. '4.*'")
+    range: Optional[str] = Field(None, description="the ecosystem's native range syntax, e.g. '>=1.0 <2' (npm), "
+                                                   "'[1.0,2.0)' (maven), '>=1.0,<2' (pypi)")
+    prerelease: Optional[bool] = Field(None, description="true: only prereleases; false: only releases")
+    older_than_days: Optional[float] = Field(None, ge=0, description="published more than N days ago")
+    status: Optional[list[Literal["Published", "Unlisted", "Archived", "Unfinished"]]] = Field(
+        None, description="only versions currently in one of these statuses")
+
+    def globs(self) -> list[str]:
+        return [self.glob] if isinstance(self.glob, str) else list(self.glob or [])
+
+
+class KeepLatest(BaseModel):
+    """Leave the newest `count` matching versions (per group) out of the rule."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: int = Field(ge=0)
+    per: Literal["all", "major", "minor"] = "all"
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
+    status: DesiredStatus
+    match: Match = Field(default_factory=Match)
+    keep_latest: Optional[Union[int, KeepLatest]] = None
+    priority: int = Field(0, description="a higher priority wins when rules disagree on a version")
+
+    def keep(self) -> Optional[KeepLatest]:
+        if self.keep_latest is None:
+            return None
+        if isinstance(self.keep_latest, int):
+            return KeepLatest(count=self.keep_latest)
+        return self.keep_latest
+
+
+class PackageSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Format
+    namespace: Optional[str] = None
+    package: str
+    resource: Literal["batched", "per-version"] = Field(
+        "batched", description="one resource for the package (default) or one per version")
+    allow_dispose: bool = Field(False, description="opt-in needed (with codeartifact:allowDispose) for Disposed")
+    restore_on_delete: bool = False
+    protected: list[str] = Field(default_factory=list,
+                                 description="versions (or globs) that no rule may change")
+    versions: dict[str, DesiredStatus] = Field(default_factory=dict, description="explicit statuses")
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _stringify(cls, v: Any) -> Any:
+        # YAML reads `1.0: Archived` as a float key; versions are always strings.
+        return {str(k): s for k, s in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("protected", mode="before")
+    @classmethod
+    def _stringify_list(cls, v: Any) -> Any:
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _checks(self) -> "PackageSpec":
+        # Namespace rules per format are PackageArgs's; reuse them rather than repeat them.
+        PackageArgs(domain="xx", repository="xx", format=self.format, namespace=self.namespace, package=self.package)
+        names = [r.name for r in self.rules]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"rules: rule names must be unique in a package ({', '.join(dup)})")
+        for i, r in enumerate(self.rules):
+            if r.match.range:
+                try:
+                    ecosystem.parse_range(self.format, r.match.range)
+                except ValueError as e:
+                    raise ValueError(f"rules.{i}.match.range: {e}") from None
+        return self
+
+
+class SpecFile(BaseModel):
+    """One spec file: one repository."""
+
+    model_config = ConfigDict(extra="forbid")
+    domain: str
+    domain_owner: Optional[str] = None
+    repository: str
+    packages: list[PackageSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks(self) -> "SpecFile":
+        PackageArgs(domain=self.domain, domain_owner=self.domain_owner, repository=self.repository,
+                    format="npm", package="x")
+        seen: set[tuple[str, Optional[str], str]] = set()
+        for i, p in enumerate(self.packages):
+            key = (p.format, p.namespace, p.package)
+            if key in seen:
+                raise ValueError(f"packages.{i}: package declared twice in this file")
+            seen.add(key)
+        return self
+
+
+@dataclass
+class LoadedSpec:
+    path: Path
+    spec: SpecFile
+    lines: dict[tuple[Any, ...], int]
+
+    def line(self, loc: tuple[Any, ...]) -> int:
+        """The line of the deepest YAML node on ``loc``'s path."""
+        for n in range(len(loc), -1, -1):
+            if tuple(loc[:n]) in self.lines:
+                return self.lines[tuple(loc[:n])]
+        return 1
+
+
+def _node_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[path + (key,)] = k.start_mark.line + 1
+            _node_lines(v, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (i,)] = item.start_mark.line + 1
+            _node_lines(item, path + (i,), out)
+
+
+def _loc_from_message(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...], str]:
+    """Model-level validators phrase errors as 'field.path: reason'; fold that into the location."""
+    m = re.match(r"^([A-Za-z_][\w]*(?:\.[\w\-]+)*): (.*)$", msg, re.S)
+    if not m:
+        return loc, msg
+    extra = tuple(int(p) if p.isdigit() else p for p in m.group(1).split("."))
+    return loc + extra, m.group(2)
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(file)"
+
+
+def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
+    """Parses and validates one spec file. Raises SpecError naming file:line: field."""
+    name = display or str(path)
+    size = path.stat().st_size
+    if size > MAX_SPEC_BYTES:
+        raise SpecError([f"{name}:1: (file): {size} bytes is larger than the {MAX_SPEC_BYTES} byte limit"])
+    text = path.read_text(encoding="utf-8", errors="strict")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise SpecError([f"{name}:{line}: (file): not valid YAML: {getattr(e, 'problem', e)}"]) from None
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is not None:
+        _node_lines(node, (), lines)
+    if not isinstance(data, dict):
+        raise SpecError([f"{name}:1: (file): a spec is a mapping with domain, repository and packages"])
+    try:
+        spec = SpecFile.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        loaded = LoadedSpec(path, SpecFile.model_construct(), lines)
+        for err in e.errors():
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            loc, msg = _loc_from_message(tuple(err["loc"]), msg)
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            elif err["type"] == "literal_error" and err.get("input") in ("Unfinished", "Deleted"):
+                msg = f"{err['input']} is never a target status ({msg})"
+            problems.append(f"{name}:{loaded.line(loc)}: {_fmt_loc(loc)}: {msg}")
+        raise SpecError(problems) from None
+    return LoadedSpec(path, spec, lines)
+
+
+def load_dir(directory: Path) -> list[LoadedSpec]:
+    """Every `*.yaml` / `*.yml` in the directory (sorted, so results are deterministic). All
+    files are checked before anything is reported; a package declared in two files is an error."""
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    loaded: list[LoadedSpec] = []
+    problems: list[str] = []
+    for f in files:
+        try:
+            loaded.append(load_file(f, str(f.relative_to(directory.parent)) if directory.parent else str(f)))
+        except SpecError as e:
+            problems.extend(e.problems)
+    owners: dict[tuple[Any, ...], str] = {}
+    for ls in loaded:
+        for i, p in enumerate(ls.spec.packages):
+            key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, p.format, p.namespace, p.package)
+            where = f"{ls.path.name}:{ls.line(('packages', i))}"
+            if key in owners:
+                problems.append(f"{where}: packages[{i}]: package also declared at {owners[key]}")
+            owners.setdefault(key, where)
+    if problems:
+        raise SpecError(problems)
+    return loaded
+
+
+def json_schema() -> dict[str, Any]:
+    schema = SpecFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "CodeArtifact package version status spec"
+    return schema
