@@ -22,6 +22,17 @@ from .model import DesiredStatus, Format, PackageArgs
 MAX_SPEC_BYTES = 5 * 1024 * 1024
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit ints and floats: `1.10: Archived` must stay the version "1.10", not
+    become the float 1.1. Numeric fields (count, priority, older_than_days) are coerced by pydantic."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class SpecError(Exception):
     """Every problem found in the specs, one line each: ``file:line: field: message``."""
 
@@ -186,8 +197,8 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
         raise SpecError([f"{name}:1: (file): {size} bytes is larger than the {MAX_SPEC_BYTES} byte limit"])
     text = path.read_text(encoding="utf-8", errors="strict")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1

@@ -1,0 +1,70 @@
+"""Onboarding: write a spec reflecting the live statuses of a repository (or one package).
+
+The spec pins every existing version to its current status (explicit `versions:` entries), so the
+first `pulumi up` adopts the versions without changing anything, with no `pulumi import`. Replace
+entries with rules afterwards and review the effect in `pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import yaml
+
+from . import api, config
+from .model import PackageArgs
+from .versions import sort_versions
+
+SETTABLE = ("Published", "Unlisted", "Archived", "Disposed")
+
+
+def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
+    if a.package:
+        if not a.format:
+            raise SystemExit("adopt: --package needs --format")
+        return [{"format": a.format, "namespace": a.namespace, "package": a.package}]
+    kwargs: dict[str, Any] = {"domain": a.domain, "repository": a.repository}
+    if a.domain_owner:
+        kwargs["domainOwner"] = a.domain_owner
+    if a.format:
+        kwargs["format"] = a.format
+    if a.namespace:
+        kwargs["namespace"] = a.namespace
+    out = []
+    for page in client.get_paginator("list_packages").paginate(**kwargs):
+        for p in page.get("packages", []):
+            out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"]})
+    return out
+
+
+def adopt(a: argparse.Namespace) -> str:
+    config.set_stack_config(config.StackConfig(region=a.region, endpoint_url=a.endpoint_url, profile=a.profile))
+    base = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, format="npm",
+                       package="x")
+    client = config.client_for(base)
+    packages = []
+    for p in _packages(client, a):
+        args = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, **p)
+        observed = api.observe(args)
+        versions = {v: observed[v].status for v in sort_versions(args.format, list(observed))
+                    if observed[v].status in SETTABLE}
+        if not versions:
+            continue
+        entry: dict[str, Any] = {"format": args.format}
+        if args.namespace:
+            entry["namespace"] = args.namespace
+        entry["package"] = args.package
+        if "Disposed" in versions.values():
+            entry["allow_dispose"] = True  # already disposed: declaring it so is not a new disposal
+        entry["versions"] = versions
+        packages.append(entry)
+    doc: dict[str, Any] = {"domain": a.domain}
+    if a.domain_owner:
+        doc["domain_owner"] = a.domain_owner
+    doc["repository"] = a.repository
+    doc["packages"] = packages
+    header = ("# yaml-language-server: $schema=../docs/spec.schema.json\n"
+              f"# Adopted from the live statuses of {a.domain}/{a.repository} by `python -m provider adopt`.\n"
+              "# Applying it changes nothing; replace entries with rules, then review `pulumi preview`.\n")
+    return header + yaml.safe_dump(doc, sort_keys=False, width=120)
