@@ -71,7 +71,7 @@ def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
                                repository=s.repository, format=pkg.format, namespace=pkg.namespace,
                                package=pkg.package, allow_dispose=pkg.allow_dispose,
                                restore_on_delete=pkg.restore_on_delete)
-            where_pkg = f"{ls.path.name}:{ls.line(('packages', i))}"
+            where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
             try:
                 live = list_versions(args, needs_published_time(pkg))
             except ProviderError as e:
@@ -79,7 +79,7 @@ def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
                 continue
 
             def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
-                return f"{_ls.path.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+                return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
 
             try:
                 decisions = expand(pkg, live, now, where)

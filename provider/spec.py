@@ -151,6 +151,7 @@ class LoadedSpec:
     path: Path
     spec: SpecFile
     lines: dict[tuple[Any, ...], int]
+    name: str = ""  # how errors name the file (e.g. specs/a.yaml)
 
     def line(self, loc: tuple[Any, ...]) -> int:
         """The line of the deepest YAML node on ``loc``'s path."""
@@ -222,7 +223,7 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
                 msg = f"{err['input']} is never a target status ({msg})"
             problems.append(f"{name}:{loaded.line(loc)}: {_fmt_loc(loc)}: {msg}")
         raise SpecError(problems) from None
-    return LoadedSpec(path, spec, lines)
+    return LoadedSpec(path, spec, lines, name)
 
 
 def load_dir(directory: Path) -> list[LoadedSpec]:
@@ -233,14 +234,14 @@ def load_dir(directory: Path) -> list[LoadedSpec]:
     problems: list[str] = []
     for f in files:
         try:
-            loaded.append(load_file(f, str(f.relative_to(directory.parent)) if directory.parent else str(f)))
+            loaded.append(load_file(f, str(f.relative_to(directory.parent))))
         except SpecError as e:
             problems.extend(e.problems)
     owners: dict[tuple[Any, ...], str] = {}
     for ls in loaded:
         for i, p in enumerate(ls.spec.packages):
             key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, p.format, p.namespace, p.package)
-            where = f"{ls.path.name}:{ls.line(('packages', i))}"
+            where = f"{ls.name}:{ls.line(('packages', i))}"
             if key in owners:
                 problems.append(f"{where}: packages[{i}]: package also declared at {owners[key]}")
             owners.setdefault(key, where)

@@ -1,0 +1,107 @@
+"""Spec files: validation errors name file, line and field; all problems of all files are
+reported together; versions stay text; packages declared twice are refused; the committed JSON
+Schema matches the models; the example specs validate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provider import spec
+from tests.emulator_harness import ROOT
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    d = tmp_path / "specs"
+    d.mkdir(exist_ok=True)
+    (d / name).write_text(text)
+    return d
+
+
+def problems(d: Path) -> list[str]:
+    with pytest.raises(spec.SpecError) as e:
+        spec.load_dir(d)
+    return e.value.problems
+
+
+def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    d = write(tmp_path, "a.yaml", """domain: acme
+repository: releases
+packages:
+  - format: npm
+    package: x
+    versions:
+      "2.0": Unfinished
+    rules:
+      - name: r1
+        status: Gone
+        match: {bogus: 1}
+  - format: pypi
+    namespace: nope
+    package: y
+  - format: maven
+    package: no-group
+""")
+    got = problems(d)
+    assert "specs/a.yaml:7: packages[0].versions.2.0: Unfinished is never a target status" in got[0]
+    assert any(p.startswith("specs/a.yaml:10: packages[0].rules[0].status:") for p in got)
+    assert any(p.startswith("specs/a.yaml:11: packages[0].rules[0].match.bogus: unknown field") for p in got)
+    assert any(p.startswith("specs/a.yaml:13: packages[1].namespace: pypi packages have no namespace") for p in got)
+    assert any(p.startswith("specs/a.yaml:15: packages[2].namespace: required for maven") for p in got)
+
+
+def test_all_files_are_checked_and_duplicates_refused(tmp_path: Path) -> None:
+    good = "domain: acme\nrepository: r1\npackages:\n  - {format: npm, package: x}\n"
+    d = write(tmp_path, "a.yaml", good)
+    write(tmp_path, "b.yaml", good)
+    write(tmp_path, "c.yaml", "domain: Bad_Domain\nrepository: r1\n")
+    write(tmp_path, "d.yaml", "domain: acme\nrepository: r1\npackages: [\n")
+    got = problems(d)
+    assert any("specs/b.yaml:4: packages[0]: package also declared at specs/a.yaml:4" in p for p in got)
+    assert any(p.startswith("specs/c.yaml:1: domain:") for p in got)
+    assert any(p.startswith("specs/d.yaml:") and "not valid YAML" in p for p in got)
+
+
+def test_versions_are_always_text(tmp_path: Path) -> None:
+    d = write(tmp_path, "a.yaml", "domain: acme\nrepository: rr\npackages:\n  - format: pypi\n    package: x\n"
+                                  "    versions:\n      1.10: Archived\n      2.0: Unlisted\n    protected: [1.20]\n")
+    pkg = spec.load_dir(d)[0].spec.packages[0]
+    assert pkg.versions == {"1.10": "Archived", "2.0": "Unlisted"}
+    assert pkg.protected == ["1.20"]
+
+
+def test_bad_range_and_duplicate_rule_names(tmp_path: Path) -> None:
+    d = write(tmp_path, "a.yaml", """domain: acme
+repository: rr
+packages:
+  - format: maven
+    namespace: g
+    package: a
+    rules:
+      - {name: r1, status: Archived, match: {range: "[1.0,"}}
+  - format: npm
+    package: b
+    rules:
+      - {name: same, status: Archived}
+      - {name: same, status: Unlisted}
+""")
+    got = problems(d)
+    assert any(p.startswith("specs/a.yaml:8: packages[0].rules[0].match.range:") for p in got)
+    assert any(p.startswith("specs/a.yaml:11: packages[1].rules: rule names must be unique") for p in got)
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    d = write(tmp_path, "a.yaml", "domain: acme\nrepository: rr\n# " + "x" * (spec.MAX_SPEC_BYTES + 1) + "\n")
+    assert "larger than" in problems(d)[0]
+
+
+def test_committed_schema_matches_the_models() -> None:
+    committed = json.loads((ROOT / "docs" / "spec.schema.json").read_text())
+    assert committed == spec.json_schema(), "regenerate: python -m provider schema > docs/spec.schema.json"
+
+
+def test_example_specs_validate_and_reference_the_schema() -> None:
+    loaded = spec.load_dir(ROOT / "specs")
+    assert loaded and all(ls.path.read_text().startswith("# yaml-language-server: $schema=") for ls in loaded)
