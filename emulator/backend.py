@@ -185,7 +185,7 @@ class Backend:
         rules.check_pattern("domain", domain, rules.DOMAIN_RE)
         if owner is not None:
             rules.check_pattern("domainOwner", owner, rules.ACCOUNT_RE)
-        row = db.execute("SELECT * FROM domains WHERE name = ?", (domain,)).fetchone()
+        row: Optional[sqlite3.Row] = db.execute("SELECT * FROM domains WHERE name = ?", (domain,)).fetchone()
         if row is None or (owner is not None and row["owner"] != owner):
             raise ResourceNotFoundException(f"Domain not found. Domain '{domain}' could not be found.",
                                             "domain", domain)
@@ -228,7 +228,7 @@ class Backend:
 
     def _version_row(self, db: sqlite3.Connection, ref: PackageRef, version: str) -> sqlite3.Row:
         rules.check_pattern("packageVersion", version, rules.NAME_RE)
-        row = db.execute(
+        row: Optional[sqlite3.Row] = db.execute(
             "SELECT * FROM versions WHERE domain=? AND repo=? AND format=? AND namespace=? AND package=? "
             "AND version=?", (*ref.key, version)).fetchone()
         if row is None:

@@ -63,7 +63,7 @@ def parse_enum(field: str, value: str, enum: type[Enum]) -> Enum:
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in enum)
         raise ValidationException(
             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [{allowed}]"

@@ -45,12 +45,12 @@ class SeedPackage(BaseModel):
     format: Format
     namespace: Optional[str] = None
     name: str
-    versions: list[Union[SeedVersion, str]] = Field(default_factory=list)
+    versions: list[SeedVersion] = Field(default_factory=list, description="entries, or plain version strings")
 
-    @field_validator("versions")
+    @field_validator("versions", mode="before")
     @classmethod
-    def _expand(cls, vs: list[Union[SeedVersion, str]]) -> list[Union[SeedVersion, str]]:
-        return [SeedVersion(version=v) if isinstance(v, str) else v for v in vs]
+    def _expand(cls, vs: Any) -> Any:
+        return [{"version": str(v)} if isinstance(v, (str, int, float)) else v for v in vs] if isinstance(vs, list) else vs
 
 
 class SeedRepository(BaseModel):

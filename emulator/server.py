@@ -28,7 +28,7 @@ from botocore import xform_name
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.model import OperationModel, Shape
+from botocore.model import ListShape, MapShape, OperationModel, Shape
 
 from . import rules
 from .backend import Backend, Caller, DenyRule
@@ -107,11 +107,13 @@ def validate(shape: Shape, value: Any, member: str) -> None:
             raise _constraint_error(member, value, f"Member must have length greater than or equal to {meta['min']}")
         if "max" in meta and len(value) > meta["max"]:
             raise _constraint_error(member, "[...]", f"Member must have length less than or equal to {meta['max']}")
+        assert isinstance(shape, ListShape)
         for item in value:
             validate(shape.member, item, member)
     elif shape.type_name == "map":
         if not isinstance(value, dict):
             raise _constraint_error(member, value, "Member must be a map")
+        assert isinstance(shape, MapShape)
         for k, v in value.items():
             validate(shape.key, k, member)
             validate(shape.value, v, member)
@@ -157,7 +159,7 @@ def parse_params(op: OperationModel, query: dict[str, list[str]], headers: Any, 
             values = query.get(wire)
             if values is None:
                 continue
-            params[name] = ([_from_text(member.member, v, name) for v in values] if member.type_name == "list"
+            params[name] = ([_from_text(member.member, v, name) for v in values] if isinstance(member, ListShape)
                             else _from_text(member, values[-1], name))
         elif loc == "header":
             if headers.get(wire) is not None:
@@ -245,7 +247,7 @@ class Emulator:
     def url(self) -> str:
         assert self.httpd is not None
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> str:
         httpd = self.serve(host, port)

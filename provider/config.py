@@ -140,7 +140,8 @@ def _assumed_role_session(base: Any, s: dict[str, Any], boto_config: BotoConfig)
                 "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
 
     botocore_session = get_session()
-    botocore_session._credentials = RefreshableCredentials.create_from_metadata(  # noqa: SLF001
+    # botocore has no public setter for refreshable credentials; this is its documented recipe.
+    botocore_session._credentials = RefreshableCredentials.create_from_metadata(  # type: ignore[attr-defined]
         metadata=refresh(), refresh_using=refresh, method="assume-role")
     if s["region"]:
         botocore_session.set_config_variable("region", s["region"])

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import pulumi
 from pulumi.dynamic import (
+    CheckFailure,
     CheckResult,
     ConfigureRequest,
     CreateResult,
@@ -23,7 +24,7 @@ from pulumi.dynamic import (
 
 from . import api, core
 from .errors import ConflictError, NotFound, ProviderError, VersionFailure
-from .model import PackageVersionStatusArgs
+from .model import IDENTITY_FIELDS, PackageVersionStatusArgs
 from .plan import Change, Observed, restore_change
 
 OUTPUT_FIELDS = ("revision", "original_status")
@@ -49,9 +50,9 @@ class PackageVersionStatusProvider(ResourceProvider):
         args, failures = core.validate(PackageVersionStatusArgs, _olds, news, OUTPUT_FIELDS)
         if args is not None:
             if args.status == "Disposed" and not core.dispose_allowed(args):
-                failures.append(core.CheckFailure("status", core.DISPOSE_OPT_IN))
+                failures.append(CheckFailure("status", core.DISPOSE_OPT_IN))
             if (_olds or {}).get("status") == "Disposed" and args.status != "Disposed":
-                failures.append(core.CheckFailure(
+                failures.append(CheckFailure(
                     "status", f"{args.label(args.version)} was Disposed, which is irreversible; it cannot become "
                               f"{args.status} (a Disposed version can only be deleted)"))
         return core.check_result(args, news, failures, OUTPUT_FIELDS)
@@ -59,7 +60,7 @@ class PackageVersionStatusProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Identity (domain, owner, repository, format, namespace, package, version) replaces;
         status (and connection settings) update in place."""
-        return core.diff(olds, news, ("status", "decided_by"), (*core.IDENTITY_FIELDS, "version"))
+        return core.diff(olds, news, ("status", "decided_by"), (*IDENTITY_FIELDS, "version"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts an existing version: records the status found before we touched it, then applies
@@ -89,7 +90,7 @@ class PackageVersionStatusProvider(ResourceProvider):
             obs = api.find_version(args, args.version)
         except NotFound:
             return ReadResult(id_="", outs={})
-        outs = _outputs(args, obs, props.get("original_status") or obs.status)
+        outs = _outputs(args, obs, str(props.get("original_status") or obs.status))
         return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -100,7 +101,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         the version, expected vs actual) and nothing is overwritten."""
         args = PackageVersionStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
         current, revision = olds.get("status"), olds.get("revision")
-        original = olds.get("original_status") or current
+        original = str(olds.get("original_status") or current)
         if not current or not revision:  # state from an interrupted create: observe now
             obs = api.find_version(args, args.version)
             current, revision = obs.status, obs.revision

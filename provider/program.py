@@ -107,15 +107,19 @@ def register(plans: list[PackagePlan]) -> dict[str, Any]:
         if not p.decisions:
             continue
         managed += len(p.decisions)
-        common = dict(domain=p.args.domain, domain_owner=p.args.domain_owner, repository=p.args.repository,
-                      format=p.args.format, namespace=p.args.namespace, package=p.args.package,
-                      allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
+        a = p.args
         if p.pkg.resource == "per-version":
             for v, d in p.decisions.items():
-                PackageVersionStatus(f"{p.label}@{v}", version=v, status=d.status, decided_by=d.rule, **common)
+                PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
+                                     repository=a.repository, format=a.format, namespace=a.namespace,
+                                     package=a.package, version=v, status=d.status, decided_by=d.rule,
+                                     allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
         else:
-            PackageVersionsStatus(p.label, versions={v: d.status for v, d in p.decisions.items()},
-                                  decided_by={v: d.rule for v, d in p.decisions.items()}, **common)
+            PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                  format=a.format, namespace=a.namespace, package=a.package,
+                                  versions={v: d.status for v, d in p.decisions.items()},
+                                  decided_by={v: d.rule for v, d in p.decisions.items()},
+                                  allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
         c = p.changes()
         if c:
             changes[p.label] = c

@@ -154,11 +154,15 @@ class LoadedSpec:
     name: str = ""  # how errors name the file (e.g. specs/a.yaml)
 
     def line(self, loc: tuple[Any, ...]) -> int:
-        """The line of the deepest YAML node on ``loc``'s path."""
-        for n in range(len(loc), -1, -1):
-            if tuple(loc[:n]) in self.lines:
-                return self.lines[tuple(loc[:n])]
-        return 1
+        return _line_of(self.lines, loc)
+
+
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+    """The line of the deepest YAML node on ``loc``'s path."""
+    for n in range(len(loc), -1, -1):
+        if tuple(loc[:n]) in lines:
+            return lines[tuple(loc[:n])]
+    return 1
 
 
 def _node_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
@@ -213,7 +217,6 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
         spec = SpecFile.model_validate(data)
     except ValidationError as e:
         problems = []
-        loaded = LoadedSpec(path, SpecFile.model_construct(), lines)
         for err in e.errors():
             msg = str(err["msg"]).removeprefix("Value error, ")
             loc, msg = _loc_from_message(tuple(err["loc"]), msg)
@@ -221,7 +224,7 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
                 msg = "unknown field"
             elif err["type"] == "literal_error" and err.get("input") in ("Unfinished", "Deleted"):
                 msg = f"{err['input']} is never a target status ({msg})"
-            problems.append(f"{name}:{loaded.line(loc)}: {_fmt_loc(loc)}: {msg}")
+            problems.append(f"{name}:{_line_of(lines, loc)}: {_fmt_loc(loc)}: {msg}")
         raise SpecError(problems) from None
     return LoadedSpec(path, spec, lines, name)
 

@@ -31,7 +31,7 @@ EXECUTOR = Path(__file__).with_name("executor.py")
 
 
 def _version() -> str:
-    from pulumi._version import _VERSION  # type: ignore[attr-defined]
+    from pulumi._version import _VERSION
 
     return str(_VERSION)
 
