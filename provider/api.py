@@ -16,11 +16,11 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NoReturn, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import config
+from . import config, shared_cache
 from .errors import (
     AccessDenied,
     ConflictError,
@@ -113,7 +113,12 @@ def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
     if leader:
         started = time.monotonic()
         try:
-            flight.result = _list_all(args)
+            shared = None if fresh else shared_cache.get(key, ttl)
+            if shared is not None:  # listed moments ago by another process of this pulumi command
+                flight.result = {v: Observed(sr[0], sr[1]) for v, sr in shared.items()}
+            else:
+                flight.result = _list_all(args)
+                shared_cache.put(key, {v: [o.status, o.revision] for v, o in flight.result.items()})
         except BaseException as exc:  # handed to the followers, then re-raised below
             flight.error = exc
         finally:
@@ -132,11 +137,15 @@ def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
 
 
 def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
-    """Patches the cached observation with what a successful write reported."""
+    """Patches the cached observation with what a successful write reported (and drops the
+    listing shared with other processes, which no longer holds)."""
+    key = _key(args)
     with _cache_lock:
-        hit = _cache.get(_key(args))
+        hit = _cache.get(key)
         if hit is not None:
             hit[1].update(results)
+    if results:
+        shared_cache.drop(key)
 
 
 def forget_cache() -> None:
@@ -240,6 +249,19 @@ def _apply_chunk(args: PackageArgs, chunk: list[Change], retry_skipped: bool,
                                                        "skipped twice because other versions in the call failed")))
 
 
+def _apply_collect(args: PackageArgs, changes: list[Change]) -> tuple[dict[str, Observed],
+                                                                       list[tuple[str, VersionFailure]]]:
+    done: dict[str, Observed] = {}
+    failures: list[tuple[str, VersionFailure]] = []
+    for chunk in group(changes):
+        try:
+            _apply_chunk(args, chunk, True, done, failures)
+        except ProviderError as exc:
+            failures.extend((type(exc).__name__, f) for f in exc.failures)
+    _remember(args, done)
+    return done, failures
+
+
 def apply(args: PackageArgs, changes: list[Change]) -> dict[str, Observed]:
     """Applies the changes at the minimum number of writes and returns what the service reported
     for each changed version.
@@ -249,27 +271,78 @@ def apply(args: PackageArgs, changes: list[Change]) -> dict[str, Observed]:
     Versions reported in other groups or chunks may already have been applied; the next read
     (refresh) reports them, so nothing is lost.
     """
-    done: dict[str, Observed] = {}
-    failures: list[tuple[str, VersionFailure]] = []
-    for chunk in group(changes):
-        try:
-            _apply_chunk(args, chunk, True, done, failures)
-        except ProviderError as exc:
-            failures.extend((type(exc).__name__, f) for f in exc.failures)
-    _remember(args, done)
+    done, failures = _apply_collect(args, changes)
     if failures:
-        codes = {code for code, _ in failures}
-        items = [f for _, f in failures]
-        action = _action(changes[0].target) if len({c.target for c in changes}) == 1 else "updating"
-        if codes & {"MISMATCHED_STATUS", "MISMATCHED_REVISION"}:
-            raise ConflictError(action, items)
-        if codes & {"AccessDenied"}:
-            raise AccessDenied(action, items)
-        if codes & {"NOT_ALLOWED"}:
-            raise NotAllowed(action, items)
-        if codes & {"NOT_FOUND", "NotFound"}:
-            raise NotFound(action, items)
-        if codes & {"TemporaryError"}:
-            raise TemporaryError(action, items)
-        raise ProviderError(action, items)
+        _raise_for(changes, failures)
     return done
+
+
+def _raise_for(changes: list[Change], failures: list[tuple[str, VersionFailure]]) -> NoReturn:
+    """Raises the error class that fits the failures (conflicts first)."""
+    codes = {code for code, _ in failures}
+    items = [f for _, f in failures]
+    action = _action(changes[0].target) if len({c.target for c in changes}) == 1 else "updating"
+    if codes & {"MISMATCHED_STATUS", "MISMATCHED_REVISION"}:
+        raise ConflictError(action, items)
+    if codes & {"AccessDenied"}:
+        raise AccessDenied(action, items)
+    if codes & {"NOT_ALLOWED"}:
+        raise NotAllowed(action, items)
+    if codes & {"NOT_FOUND", "NotFound"}:
+        raise NotFound(action, items)
+    if codes & {"TemporaryError"}:
+        raise TemporaryError(action, items)
+    raise ProviderError(action, items)
+
+
+# -- coalescing single-version writes -----------------------------------------------------------
+
+COALESCE_WINDOW_SECONDS = 0.02
+
+
+@dataclass
+class _Batch:
+    changes: list[Change] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+    results: dict[str, Observed] = field(default_factory=dict)
+    failures: list[tuple[str, VersionFailure]] = field(default_factory=list)
+    error: Optional[BaseException] = None
+
+
+_batch_lock = threading.Lock()
+_batches: dict[tuple[Any, ...], _Batch] = {}
+
+
+def apply_one(args: PackageArgs, change: Change) -> Observed:
+    """Applies one version's change, coalesced with the concurrent changes to the same package
+    (the provider server runs several requests at once): one call per (current, target) group
+    instead of one per version. Same locks, same all-or-nothing handling as `apply`; only this
+    version's own outcome is reported to the caller (its failure raises, naming it)."""
+    key = _key(args)
+    with _batch_lock:
+        batch = _batches.get(key)
+        leader = batch is None
+        if batch is None:
+            batch = _batches[key] = _Batch()
+        batch.changes.append(change)
+    if leader:
+        time.sleep(COALESCE_WINDOW_SECONDS)  # let concurrent requests for this package join
+        with _batch_lock:
+            del _batches[key]
+        try:
+            batch.results, batch.failures = _apply_collect(args, batch.changes)
+        except BaseException as exc:  # handed to every waiter
+            batch.error = exc
+        finally:
+            batch.done.set()
+    else:
+        batch.done.wait()
+    if batch.error is not None:
+        raise batch.error
+    mine = [(code, f) for code, f in batch.failures if f.label == args.label(change.version)]
+    if mine:
+        _raise_for([change], mine)
+    if change.version not in batch.results:
+        raise InvalidResponse(_action(change.target), [VersionFailure(
+            args.label(change.version), "InvalidResponse", "the service did not report this version")])
+    return batch.results[change.version]

@@ -78,8 +78,8 @@ class PackageVersionStatusProvider(ResourceProvider):
         if obs.status == args.status:
             return CreateResult(args.label(args.version), _outputs(args, obs, obs.status))
         self._guard_dispose(args)
-        done = api.apply(args, [Change(args.version, obs.status, obs.revision, args.status)])
-        return CreateResult(args.label(args.version), _outputs(args, done[args.version], obs.status))
+        done = api.apply_one(args, Change(args.version, obs.status, obs.revision, args.status))
+        return CreateResult(args.label(args.version), _outputs(args, done, obs.status))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the actual status and revision. A vanished version (or package) returns an
@@ -108,8 +108,8 @@ class PackageVersionStatusProvider(ResourceProvider):
         if current == args.status:
             return UpdateResult(_outputs(args, Observed(current, revision), original))
         self._guard_dispose(args)
-        done = api.apply(args, [Change(args.version, current, revision, args.status)])
-        return UpdateResult(_outputs(args, done[args.version], original))
+        done = api.apply_one(args, Change(args.version, current, revision, args.status))
+        return UpdateResult(_outputs(args, done, original))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """A status cannot be deleted: by default the version is left as it is. With

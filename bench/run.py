@@ -1,0 +1,331 @@
+"""Benchmarks: API calls and wall time of `pulumi up` against the physical minimum.
+
+    python bench/run.py                      # the full run written to bench/RESULTS.md
+    python bench/run.py --smoke              # seconds: tiny sizes, one run (CI runs this)
+
+Everything runs against the local emulator with an injected per-request latency (default 20 ms)
+and reads its per-operation counters. Scenarios, for each (managed versions, packages):
+  batched    `pulumi up` on specs using one PackageVersionsStatus per package
+  per-version `pulumi up` on specs using one PackageVersionStatus per version
+  hand       a hand-optimal boto3 script (list once, batch <=100 per (current, target) group)
+  cli        what users write today: `aws codeartifact update-package-versions-status` per version
+             (run on a sample and extrapolated linearly, which the report says)
+  refresh    a no-change `pulumi preview --refresh` after the batched up
+Every scenario starts from freshly seeded data where all versions are Published and archives them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.emulator_harness import (  # noqa: E402
+    ACCESS_KEY, SECRET_KEY, EmulatorProcess, aws_env, client, start_emulator)
+
+PAGE = 1000
+BATCH = 100
+WRITE_OPS = ("UpdatePackageVersionsStatus", "DisposePackageVersions")
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+@dataclass
+class Config:
+    versions: int
+    packages: int
+
+    @property
+    def per_package(self) -> int:
+        return self.versions // self.packages
+
+    def minimum(self) -> dict[str, int]:
+        """Physical minimum: one list page per 1000 versions, one write per 100 (all one group)."""
+        return {"ListPackageVersions": self.packages * ceil_div(self.per_package, PAGE),
+                "writes": self.packages * ceil_div(self.per_package, BATCH)}
+
+    def seed(self) -> dict[str, Any]:
+        return {"domains": [{"name": "bench", "repositories": [{"name": "repo", "packages": [
+            {"format": "npm", "name": f"p{i:03d}", "versions": [f"1.0.{j}" for j in range(self.per_package)]}
+            for i in range(self.packages)]}]}]}
+
+    def spec(self, resource: str) -> str:
+        lines = ["domain: bench", "repository: repo", "packages:"]
+        for i in range(self.packages):
+            lines += [f"  - format: npm", f"    package: p{i:03d}", f"    resource: {resource}",
+                      "    rules:", "      - {name: archive-all, status: Archived}"]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Result:
+    scenario: str
+    config: Config
+    walls: list[float] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: Optional[float] = None
+    state_bytes_per_version: Optional[float] = None
+    note: str = ""
+    extrapolated_from: Optional[int] = None
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    def writes(self) -> int:
+        return sum(self.calls.get(o, 0) for o in WRITE_OPS)
+
+
+class PeakRss:
+    """Polls /proc for dynamic-provider processes (`python -m pulumi.dynamic`) and keeps the highest
+    VmHWM (peak resident set) seen."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakRss":
+        self._t.start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._stop.set()
+        self._t.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"pulumi.dynamic" not in cmd:
+                        continue
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                except OSError:
+                    continue
+            self._stop.wait(0.05)
+
+
+class Bench:
+    def __init__(self, latency_ms: float, workdir: Path) -> None:
+        self.emu: EmulatorProcess = start_emulator("--latency-ms", str(latency_ms))
+        self.workdir = workdir
+        self.env = aws_env({"PULUMI_CONFIG_PASSPHRASE": "bench", "PULUMI_SKIP_UPDATE_CHECK": "true",
+                            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PYTHONPATH": str(ROOT)})
+
+    def close(self) -> None:
+        self.emu.stop()
+
+    def fresh(self, cfg: Config) -> None:
+        self.emu.reset()
+        self.emu.seed(cfg.seed())
+        self.emu.admin("counters/reset", {})
+
+    def counted(self) -> dict[str, int]:
+        ops = self.emu.counters()["operations"]
+        return {op: c["requests"] for op, c in ops.items()}
+
+    # -- scenarios ---------------------------------------------------------------------------
+
+    def _project(self, cfg: Config, resource: str) -> tuple[Path, dict[str, str]]:
+        proj = self.workdir / f"proj-{resource}"
+        state = self.workdir / f"state-{resource}"
+        shutil.rmtree(proj, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+        (proj / "specs").mkdir(parents=True)
+        state.mkdir()
+        text = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {ROOT / '.venv'}")
+        (proj / "Pulumi.yaml").write_text(text)
+        shutil.copy(ROOT / "__main__.py", proj / "__main__.py")
+        (proj / "specs" / "bench.yaml").write_text(cfg.spec(resource))
+        env = {**self.env, "PULUMI_BACKEND_URL": f"file://{state}"}
+        return proj, env
+
+    def _pulumi(self, proj: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(["pulumi", *args, "--non-interactive", "--color", "never"], cwd=proj, env=env,
+                              capture_output=True, text=True, timeout=7200)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+        return proc
+
+    def pulumi_up(self, cfg: Config, resource: str, runs: int, then_refresh: Optional[Result] = None) -> Result:
+        res = Result("batched" if resource == "batched" else "per-version", cfg)
+        for _ in range(runs):
+            self.fresh(cfg)
+            proj, env = self._project(cfg, resource)
+            self._pulumi(proj, env, "stack", "init", "bench")
+            for k, v in (("endpointUrl", self.emu.url), ("region", "us-east-1"), ("maxChanges", str(cfg.versions))):
+                self._pulumi(proj, env, "config", "set", f"codeartifact:{k}", v)
+            self.emu.admin("counters/reset", {})
+            with PeakRss() as rss:
+                t0 = time.monotonic()
+                self._pulumi(proj, env, "up", "--yes", "--skip-preview")
+                res.walls.append(time.monotonic() - t0)
+            res.calls = self.counted()
+            res.peak_rss_mb = max(res.peak_rss_mb or 0, rss.peak_kb / 1024)
+            exported = self._pulumi(proj, env, "stack", "export").stdout
+            res.state_bytes_per_version = len(exported.encode()) / cfg.versions
+            archived = sum(1 for v in self.emu.admin("versions")["versions"] if v["status"] == "Archived")
+            if archived != cfg.versions:
+                raise RuntimeError(f"{resource}: {archived} of {cfg.versions} versions archived")
+            if then_refresh is not None:
+                self.emu.admin("counters/reset", {})
+                with PeakRss() as rss:
+                    t0 = time.monotonic()
+                    self._pulumi(proj, env, "preview", "--refresh", "--expect-no-changes")
+                    then_refresh.walls.append(time.monotonic() - t0)
+                then_refresh.calls = self.counted()
+                then_refresh.peak_rss_mb = max(then_refresh.peak_rss_mb or 0, rss.peak_kb / 1024)
+        return res
+
+    def hand_optimal(self, cfg: Config, runs: int) -> Result:
+        res = Result("hand", cfg)
+        for _ in range(runs):
+            self.fresh(cfg)
+            ca = client(self.emu.url, retries=9)
+            t0 = time.monotonic()
+            for i in range(cfg.packages):
+                pkg = dict(domain="bench", repository="repo", format="npm", package=f"p{i:03d}")
+                versions = [v for page in ca.get_paginator("list_package_versions").paginate(
+                    **pkg, PaginationConfig={"PageSize": PAGE}) for v in page["versions"]]
+                todo = [v for v in versions if v["status"] == "Published"]
+                for j in range(0, len(todo), BATCH):
+                    chunk = todo[j:j + BATCH]
+                    out = ca.update_package_versions_status(
+                        **pkg, versions=[v["version"] for v in chunk], targetStatus="Archived",
+                        expectedStatus="Published", versionRevisions={v["version"]: v["revision"] for v in chunk})
+                    assert not out["failedVersions"], out["failedVersions"]
+            res.walls.append(time.monotonic() - t0)
+            res.calls = self.counted()
+        return res
+
+    def cli_loop(self, cfg: Config, runs: int, sample: int) -> Result:
+        """One `aws` CLI process per version, on the first `sample` versions; extrapolated."""
+        res = Result("cli", cfg, extrapolated_from=min(sample, cfg.versions))
+        n = res.extrapolated_from or 0
+        env = aws_env()
+        for _ in range(runs):
+            self.fresh(cfg)
+            t0 = time.monotonic()
+            for k in range(n):
+                i, j = divmod(k, cfg.per_package)
+                subprocess.run([sys.executable, "-m", "awscli", "--endpoint-url", self.emu.url, "codeartifact",
+                                "update-package-versions-status", "--domain", "bench", "--repository", "repo",
+                                "--format", "npm", "--package", f"p{i:03d}", "--versions", f"1.0.{j}",
+                                "--target-status", "Archived"], env=env, check=True, capture_output=True)
+            res.walls.append((time.monotonic() - t0) * cfg.versions / max(1, n))
+            res.calls = {op: c * cfg.versions // max(1, n) for op, c in self.counted().items()}
+        return res
+
+
+def fmt_calls(calls: dict[str, int]) -> str:
+    short = {"ListPackageVersions": "List", "UpdatePackageVersionsStatus": "Update", "DisposePackageVersions": "Dispose",
+             "DescribePackageVersion": "Describe"}
+    return ", ".join(f"{short.get(k, k)} {v}" for k, v in sorted(calls.items())) or "-"
+
+
+def table(results: list[Result], hand: dict[tuple[int, int], Result]) -> str:
+    rows = ["| versions | packages | scenario | wall (median) | API calls | writes / min | calls / min "
+            "| vs hand-optimal | provider peak RSS | state / version |",
+            "|---:|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+    for r in results:
+        m = r.config.minimum()
+        total_min = m["ListPackageVersions"] + m["writes"]
+        total = sum(r.calls.values())
+        writes_ratio = f"{r.writes() / m['writes']:.2f}" if r.scenario != "refresh" else "-"
+        lists = r.calls.get("ListPackageVersions", 0)
+        calls_ratio = (f"{total / total_min:.2f}" if r.scenario != "refresh"
+                       else f"{lists / m['ListPackageVersions']:.2f} (lists/pages)")
+        h = hand.get((r.config.versions, r.config.packages))
+        vs = f"{r.wall / h.wall:.2f}×" if h and r.scenario != "refresh" else "-"
+        wall = f"{r.wall:.1f} s" + (f" (extrapolated from {r.extrapolated_from})" if r.extrapolated_from and
+                                    r.extrapolated_from < r.config.versions else "")
+        rows.append(f"| {r.config.versions:,} | {r.config.packages} | {r.scenario} | {wall} | {fmt_calls(r.calls)} | "
+                    f"{writes_ratio} | {calls_ratio} | {vs} | "
+                    f"{f'{r.peak_rss_mb:.0f} MiB' if r.peak_rss_mb else '-'} | "
+                    f"{f'{r.state_bytes_per_version:.0f} B' if r.state_bytes_per_version else '-'} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="bench/run.py")
+    p.add_argument("--sizes", default="1000,10000")
+    p.add_argument("--packages", default="10,100")
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--latency-ms", type=float, default=20.0)
+    p.add_argument("--scenarios", default="hand,batched,refresh,per-version,cli")
+    p.add_argument("--per-version-max", type=int, default=1000, help="largest size for per-version resources")
+    p.add_argument("--cli-sample", type=int, default=1000, help="versions run through the aws CLI loop")
+    p.add_argument("--out", help="write the Markdown table here (and JSON next to it)")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, one run: for CI")
+    a = p.parse_args(argv)
+    if a.smoke:
+        a.sizes, a.packages, a.runs, a.cli_sample, a.latency_ms = "60", "3", 1, 3, 0.0
+    sizes = [int(x) for x in a.sizes.split(",")]
+    pkgs = [int(x) for x in a.packages.split(",")]
+    scenarios = a.scenarios.split(",")
+    work = Path(tempfile.mkdtemp(prefix="cas-bench-"))
+    bench = Bench(a.latency_ms, work)
+    results: list[Result] = []
+    hand: dict[tuple[int, int], Result] = {}
+    started = time.time()
+    try:
+        for size in sizes:
+            for n in pkgs:
+                cfg = Config(size, n)
+                print(f"== {size} versions / {n} packages", file=sys.stderr, flush=True)
+                if "hand" in scenarios:
+                    hand[(size, n)] = bench.hand_optimal(cfg, a.runs)
+                    results.append(hand[(size, n)])
+                if "batched" in scenarios:
+                    refresh = Result("refresh", cfg) if "refresh" in scenarios else None
+                    results.append(bench.pulumi_up(cfg, "batched", a.runs, refresh))
+                    if refresh is not None:
+                        results.append(refresh)
+                if "per-version" in scenarios and size <= a.per_version_max:
+                    results.append(bench.pulumi_up(cfg, "per-version", a.runs))
+                if "cli" in scenarios and size == min(sizes):
+                    results.append(bench.cli_loop(cfg, 1 if a.smoke else min(a.runs, 3), a.cli_sample))
+                for r in results[-4:]:
+                    print(f"   {r.scenario:11s} {r.wall:8.1f}s  {fmt_calls(r.calls)}", file=sys.stderr, flush=True)
+    finally:
+        bench.close()
+        shutil.rmtree(work, ignore_errors=True)
+    md = table(results, hand)
+    cmd = "python bench/run.py " + " ".join(argv)
+    report = (f"Command: `{cmd.strip()}`  \nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}; emulator latency {a.latency_ms:g} ms per request; "
+              f"{a.runs} run(s) per cell; total {time.time() - started:.0f} s.\n\n{md}\n")
+    print(report)
+    if a.out:
+        Path(a.out).write_text(report)
+        Path(a.out).with_suffix(".json").write_text(json.dumps([{
+            "scenario": r.scenario, "versions": r.config.versions, "packages": r.config.packages, "walls": r.walls,
+            "calls": r.calls, "minimum": r.config.minimum(), "peak_rss_mb": r.peak_rss_mb,
+            "state_bytes_per_version": r.state_bytes_per_version, "extrapolated_from": r.extrapolated_from}
+            for r in results], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
