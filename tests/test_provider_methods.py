@@ -181,3 +181,56 @@ def test_check_reports_one_failure_per_bad_property(live: EmulatorProcess) -> No
     assert "without '@'" in res.failures[0].reason
     res = p.check({"status": "Disposed"}, {**PKG, "version": "1.0.0", "status": "Archived"})
     assert any("irreversible" in f.reason for f in res.failures)
+
+
+def test_concurrent_single_version_writes_are_coalesced(live: EmulatorProcess) -> None:
+    """Eight per-version resources of one package created at once (as the provider server's
+    threads do): fewer writes than versions, and each resource gets its own result, including one
+    adopted from a different current status (its own (current, target) group)."""
+    import threading
+
+    p = PackageVersionStatusProvider()
+    client(live.url).update_package_versions_status(**PKG, versions=["1.0.7"], targetStatus="Unlisted")
+    inputs = [p.check({}, {**PKG, "version": f"1.0.{i}", "status": "Archived"}).inputs for i in range(8)]
+    results: dict[str, Any] = {}
+
+    def create(i: int) -> None:
+        try:
+            results[f"1.0.{i}"] = p.create(inputs[i]).outs["status"]
+        except ProviderError as e:
+            results[f"1.0.{i}"] = e
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[f"1.0.{i}"] == "Archived" for i in range(8))
+    assert writes(live) < 8
+    assert {v: s for v, s in live_statuses(live).items() if v in results} == {f"1.0.{i}": "Archived" for i in range(8)}
+
+
+def test_coalesced_conflict_fails_only_its_own_version(live: EmulatorProcess) -> None:
+    import threading
+
+    p = PackageVersionStatusProvider()
+    states = [p.create(p.check({}, {**PKG, "version": f"1.0.{i}", "status": "Unlisted"}).inputs).outs
+              for i in range(4)]
+    client(live.url).update_package_versions_status(**PKG, versions=["1.0.2"], targetStatus="Archived")
+    results: dict[int, Any] = {}
+
+    def update(i: int) -> None:
+        try:
+            results[i] = p.update("id", states[i], {**states[i], "status": "Published"}).outs["status"]
+        except ProviderError as e:
+            results[i] = e
+
+    threads = [threading.Thread(target=update, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert isinstance(results[2], ConflictError) and "a@1.0.2" in str(results[2])
+    assert "a@1.0.1" not in str(results[2])
+    assert [results[i] for i in (0, 1, 3)] == ["Published"] * 3
+    assert live_statuses(live)["1.0.2"] == "Archived"

@@ -1,0 +1,33 @@
+"""A fast smoke run of the benchmark (bench/run.py --smoke): the batched path writes at the
+physical minimum and a no-change refresh lists no more than the pages. Counts, not timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.emulator_harness import ROOT
+from tests.pulumi_harness import pulumi_available
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]
+
+
+def test_bench_smoke_calls_at_the_minimum(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    proc = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--scenarios", "hand,batched,refresh",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["scenario"]: r for r in json.loads(out.with_suffix(".json").read_text())}
+    for scenario in ("hand", "batched"):
+        r = rows[scenario]
+        writes = r["calls"].get("UpdatePackageVersionsStatus", 0)
+        assert writes == r["minimum"]["writes"], (scenario, r["calls"])
+        assert r["calls"]["ListPackageVersions"] == r["minimum"]["ListPackageVersions"], (scenario, r["calls"])
+    refresh = rows["refresh"]["calls"]
+    assert refresh.get("ListPackageVersions") == rows["refresh"]["minimum"]["ListPackageVersions"]
+    assert "UpdatePackageVersionsStatus" not in refresh
+    assert "| batched |" in out.read_text()
