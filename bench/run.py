@@ -168,11 +168,13 @@ class Bench:
             raise RuntimeError(f"pulumi {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
         return proc
 
-    def pulumi_up(self, cfg: Config, resource: str, runs: int, then_refresh: Optional[Result] = None) -> Result:
-        res = Result("batched" if resource == "batched" else "per-version", cfg)
+    def pulumi_up(self, cfg: Config, resource: str, runs: int, then_refresh: Optional[Result] = None,
+                  label: Optional[str] = None, extra_env: Optional[dict[str, str]] = None) -> Result:
+        res = Result(label or resource, cfg)
         for _ in range(runs):
             self.fresh(cfg)
             proj, env = self._project(cfg, resource)
+            env.update(extra_env or {})
             self._pulumi(proj, env, "stack", "init", "bench")
             for k, v in (("endpointUrl", self.emu.url), ("region", "us-east-1"), ("maxChanges", str(cfg.versions))):
                 self._pulumi(proj, env, "config", "set", f"codeartifact:{k}", v)
@@ -273,7 +275,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--packages", default="10,100")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--latency-ms", type=float, default=20.0)
-    p.add_argument("--scenarios", default="hand,batched,refresh,per-version,cli")
+    p.add_argument("--scenarios", default="hand,batched,refresh,per-version,per-version-nockpt,cli")
     p.add_argument("--per-version-max", type=int, default=1000, help="largest size for per-version resources")
     p.add_argument("--cli-sample", type=int, default=1000, help="versions run through the aws CLI loop")
     p.add_argument("--out", help="write the Markdown table here (and JSON next to it)")
@@ -304,9 +306,14 @@ def main(argv: list[str]) -> int:
                         results.append(refresh)
                 if "per-version" in scenarios and size <= a.per_version_max:
                     results.append(bench.pulumi_up(cfg, "per-version", a.runs))
-                if "cli" in scenarios and size == min(sizes):
+                if "per-version-nockpt" in scenarios and size <= a.per_version_max:
+                    # The same, with the engine's intermediate state checkpoints off: isolates the
+                    # file backend's cost of rewriting the whole state after every step.
+                    results.append(bench.pulumi_up(cfg, "per-version", a.runs, label="per-version-nockpt",
+                                                   extra_env={"PULUMI_SKIP_CHECKPOINTS": "true"}))
+                if "cli" in scenarios and size == min(sizes) and n == pkgs[0]:
                     results.append(bench.cli_loop(cfg, 1 if a.smoke else min(a.runs, 3), a.cli_sample))
-                for r in results[-4:]:
+                for r in results[-6:]:
                     print(f"   {r.scenario:11s} {r.wall:8.1f}s  {fmt_calls(r.calls)}", file=sys.stderr, flush=True)
     finally:
         bench.close()

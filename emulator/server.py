@@ -232,6 +232,23 @@ class Emulator:
         self.signatures = signatures or Signatures()
         self.counters = Counters()
         self.httpd: Optional[ThreadingHTTPServer] = None
+        # One-shot test hooks: an out-of-band change applied just before a matching request is
+        # handled, to stage a concurrent change inside a client's read-then-write window.
+        self.triggers: list[dict[str, Any]] = []
+        self._trigger_lock = threading.Lock()
+
+    def fire_triggers(self, operation: str, package: Optional[str]) -> None:
+        with self._trigger_lock:
+            due = [t for t in self.triggers if t["operation"] == operation
+                   and t.get("package") in (None, package)]
+            self.triggers = [t for t in self.triggers if t not in due]
+        for t in due:
+            action = dict(t["action"])
+            kind = action.pop("kind")
+            if kind == "set-status":
+                self.backend.set_status(**action)
+            elif kind == "republish":
+                self.backend.republish(**action)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         emulator = self
@@ -291,9 +308,15 @@ class Emulator:
             return 200, {"ok": True}
         if name == "reset" and method == "POST":
             b.reset()
+            self.triggers = []
             self.faults.set(FaultConfig())
             self.counters.reset()
             return 200, {"ok": True}
+        if name == "triggers":
+            if method == "POST":
+                with self._trigger_lock:
+                    self.triggers.extend(doc.get("triggers", []))
+            return 200, {"triggers": self.triggers}
         if name == "versions":
             return 200, {"versions": list(b.iter_versions())}
         return 404, {"message": f"unknown admin path {path}"}
@@ -389,7 +412,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if handler is None:
                 raise ValidationException(f"The emulator does not implement {op.name}.", "UNKNOWN_OPERATION")
-            params = parse_params(op, parse_qs(url.query, keep_blank_values=True), self.headers, body)
+            query = parse_qs(url.query, keep_blank_values=True)
+            if app.triggers:
+                app.fire_triggers(op.name, (query.get("package") or [None])[-1])
+            params = parse_params(op, query, self.headers, body)
             caller = Caller(account=app.backend.account, region=caller.region, access_key=caller.access_key)
             result = handler(caller, **{xform_name(k): v for k, v in params.items()})
         except ServiceError as err:

@@ -8,6 +8,7 @@ reported together. The JSON Schema (`python -m provider schema`) lets editors va
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,9 +189,15 @@ def _loc_from_message(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...], 
 
 
 def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    """packages[0].versions.1.0.0, or packages[0].versions["bad version"] for keys that are not plain."""
     out = ""
     for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif re.fullmatch(r"[\w.\-]+", str(p)):
+            out += f".{p}" if out else str(p)
+        else:
+            out += json.dumps(str(p)).join("[]")
     return out or "(file)"
 
 

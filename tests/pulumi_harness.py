@@ -68,14 +68,15 @@ def json_documents(text: str) -> list[Any]:
 
 
 def new_stack(tmp_path: Path, program: str, name: str = "test", files: Optional[dict[str, str]] = None,
-              extra_env: Optional[dict[str, str]] = None) -> Stack:
+              extra_env: Optional[dict[str, str]] = None, refresh_always: bool = False) -> Stack:
     """A project in ``tmp_path/project`` running ``program`` as __main__.py, with its own file
     backend in ``tmp_path/state``, the project's virtualenv, and test AWS credentials."""
     work = tmp_path / "project"
     work.mkdir(parents=True, exist_ok=True)
     (tmp_path / "state").mkdir(exist_ok=True)
     (work / "Pulumi.yaml").write_text(
-        f"name: castest\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n")
+        f"name: castest\nruntime:\n  name: python\n  options:\n    virtualenv: {ROOT / '.venv'}\n"
+        + ("options:\n  refresh: always\n" if refresh_always else ""))
     (work / "__main__.py").write_text(program)
     for rel, text in (files or {}).items():
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
