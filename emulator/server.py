@@ -414,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValidationException(f"The emulator does not implement {op.name}.", "UNKNOWN_OPERATION")
             query = parse_qs(url.query, keep_blank_values=True)
             if app.triggers:
-                app.fire_triggers(op.name, (query.get("package") or [None])[-1])
+                app.fire_triggers(op.name, query["package"][-1] if query.get("package") else None)
             params = parse_params(op, query, self.headers, body)
             caller = Caller(account=app.backend.account, region=caller.region, access_key=caller.access_key)
             result = handler(caller, **{xform_name(k): v for k, v in params.items()})
