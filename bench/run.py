@@ -179,27 +179,26 @@ class Bench:
             self._pulumi(proj, env, "stack", "init", "bench")
             for k, v in (("endpointUrl", self.emu.url), ("region", "us-east-1"), ("maxChanges", str(cfg.versions))):
                 self._pulumi(proj, env, "config", "set", f"codeartifact:{k}", v)
-            self.emu.admin("counters/reset", {})
-            with PeakRss() as rss:
-                t0 = time.monotonic()
-                self._pulumi(proj, env, "up", "--yes", "--skip-preview")
-                res.walls.append(time.monotonic() - t0)
-            res.calls = self.counted()
-            res.peak_rss_mb = max(res.peak_rss_mb or 0, rss.peak_kb / 1024)
+            self._measure(res, lambda: self._pulumi(proj, env, "up", "--yes", "--skip-preview"))
             exported = self._pulumi(proj, env, "stack", "export").stdout
             res.state_bytes_per_version = len(exported.encode()) / cfg.versions
             archived = sum(1 for v in self.emu.admin("versions")["versions"] if v["status"] == "Archived")
             if archived != cfg.versions:
                 raise RuntimeError(f"{resource}: {archived} of {cfg.versions} versions archived")
             if then_refresh is not None:
-                self.emu.admin("counters/reset", {})
-                with PeakRss() as rss:
-                    t0 = time.monotonic()
-                    self._pulumi(proj, env, "preview", "--refresh", "--expect-no-changes")
-                    then_refresh.walls.append(time.monotonic() - t0)
-                then_refresh.calls = self.counted()
-                then_refresh.peak_rss_mb = max(then_refresh.peak_rss_mb or 0, rss.peak_kb / 1024)
+                self._measure(then_refresh, lambda: self._pulumi(proj, env, "preview", "--refresh",
+                                                                 "--expect-no-changes"))
         return res
+
+    def _measure(self, res: Result, run: Callable[[], Any]) -> None:
+        """One timed run: wall time, API calls by operation, provider peak RSS."""
+        self.emu.admin("counters/reset", {})
+        with PeakRss() as rss:
+            t0 = time.monotonic()
+            run()
+            res.walls.append(time.monotonic() - t0)
+        res.calls = self.counted()
+        res.peak_rss_mb = max(res.peak_rss_mb or 0, rss.peak_kb / 1024)
 
     def hand_optimal(self, cfg: Config, runs: int) -> Result:
         res = Result("hand", cfg)

@@ -23,6 +23,24 @@ def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
 
 
 @pytest.fixture
+def provider_env(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
+    """Provider code called in this process against the emulator: test AWS credentials in the
+    environment, stack config pointing at the emulator, and no cached listings before or after."""
+    from provider import api, config
+    from tests.emulator_harness import aws_env
+
+    for k, v in aws_env().items():
+        if k.startswith("AWS_"):
+            monkeypatch.setenv(k, v)
+    config.reset_for_tests()
+    api.forget_cache()
+    config.set_stack_config(config.StackConfig(endpoint_url=emulator.url, region="us-east-1"))
+    yield emulator
+    config.reset_for_tests()
+    api.forget_cache()
+
+
+@pytest.fixture
 def ca(emulator: EmulatorProcess) -> Any:
     """A boto3 codeartifact client on the emulator, retries off (tests see every answer)."""
     return client(emulator.url)

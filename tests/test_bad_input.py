@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from provider import api, config, program, spec
+from provider import config, program, spec
 from provider.errors import ProviderError
 from provider.package_versions_status import PackageVersionsStatusProvider
-from tests.emulator_harness import EmulatorProcess, aws_env
+from tests.emulator_harness import EmulatorProcess
 
 pytestmark = pytest.mark.emulator
 PROBLEM = re.compile(r'^specs/s\.yaml:\d+: (\(file\)|(?:[\w.\-]|\[\d+\]|\["[^"]*"\])+): \S.*', re.S)
@@ -26,22 +26,14 @@ WRITES = ("UpdatePackageVersionsStatus", "DisposePackageVersions")
 
 
 @pytest.fixture
-def live(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
-    for k, v in aws_env().items():
-        if k.startswith("AWS_"):
-            monkeypatch.setenv(k, v)
-    config.reset_for_tests()
-    api.forget_cache()
-    config.set_stack_config(config.StackConfig(endpoint_url=emulator.url, region="us-east-1"))
-    emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+def live(provider_env: EmulatorProcess) -> EmulatorProcess:
+    provider_env.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
         {"format": "npm", "name": "p000", "versions": ["1.0.0", "1.1.0-rc.1", "1.1.0", "2.0.0-beta.1", "2.0.0"]},
         {"format": "pypi", "name": "lib", "versions": ["0.9", "1.0rc1", "1.0"]},
         {"format": "maven", "namespace": "org.acme", "name": "core", "versions": ["1.0", "1.1-SNAPSHOT"]},
     ]}]}]})
-    emulator.admin("counters/reset", {})
-    yield emulator
-    config.reset_for_tests()
-    api.forget_cache()
+    provider_env.admin("counters/reset", {})
+    return provider_env
 
 
 junk = st.one_of(st.integers(-5, 5), st.just(""), st.just(None), st.lists(st.integers(), max_size=2),

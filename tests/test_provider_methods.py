@@ -6,7 +6,7 @@ naming the package ARN, vanished versions, restore on delete, and check failures
 from __future__ import annotations
 
 import os
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +14,7 @@ from provider import api, config
 from provider.errors import AccessDenied, ConflictError, NotAllowed, NotFound, ProviderError
 from provider.package_version_status import PackageVersionStatusProvider
 from provider.package_versions_status import PackageVersionsStatusProvider
-from tests.emulator_harness import EmulatorProcess, aws_env, client
+from tests.emulator_harness import EmulatorProcess, client
 
 pytestmark = pytest.mark.emulator
 LOC = {"domain": "dom", "repository": "repo"}
@@ -22,21 +22,14 @@ PKG = {**LOC, "format": "npm", "package": "a"}
 
 
 @pytest.fixture
-def live(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
-    for k, v in aws_env().items():
-        if k.startswith("AWS_"):
-            monkeypatch.setenv(k, v)
-    config.reset_for_tests()
-    config.set_stack_config(config.StackConfig(endpoint_url=emulator.url, region="us-east-1", max_attempts=8,
+def live(provider_env: EmulatorProcess) -> EmulatorProcess:
+    config.set_stack_config(config.StackConfig(endpoint_url=provider_env.url, region="us-east-1", max_attempts=8,
                                                cache_ttl_seconds=0))
-    api.forget_cache()
-    emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+    provider_env.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
         {"format": "npm", "name": "a", "versions": [f"1.0.{i}" for i in range(250)]},
         {"format": "npm", "name": "b", "versions": ["1.0.0"]}]}]}]})
-    emulator.admin("counters/reset", {})
-    yield emulator
-    config.reset_for_tests()
-    api.forget_cache()
+    provider_env.admin("counters/reset", {})
+    return provider_env
 
 
 def batch(versions: dict[str, str], **extra: Any) -> dict[str, Any]:
