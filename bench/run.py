@@ -304,6 +304,9 @@ def main(argv: list[str]) -> int:
                     results.append(bench.pulumi_up(cfg, "batched", a.runs, refresh))
                     if refresh is not None:
                         results.append(refresh)
+                if "batched-nockpt" in scenarios:
+                    results.append(bench.pulumi_up(cfg, "batched", a.runs, label="batched-nockpt",
+                                                   extra_env={"PULUMI_SKIP_CHECKPOINTS": "true"}))
                 if "per-version" in scenarios and size <= a.per_version_max:
                     results.append(bench.pulumi_up(cfg, "per-version", a.runs))
                 if "per-version-nockpt" in scenarios and size <= a.per_version_max:

@@ -47,7 +47,9 @@ class StackConfig(BaseModel):
     max_attempts: int = Field(10, ge=1, le=50)
     retry_mode: RetryMode = "standard"
     allow_dispose: bool = False
-    cache_ttl_seconds: float = Field(10.0, ge=0)
+    # Listings are shared within one pulumi command only (one provider process, command-scoped
+    # files); a stale listing can only make a write fail closed, never overwrite.
+    cache_ttl_seconds: float = Field(60.0, ge=0)
 
     @classmethod
     def from_pulumi(cls, raw: dict[str, Any]) -> "StackConfig":

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -64,36 +65,44 @@ def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
     plans: list[PackagePlan] = []
     problems: list[str] = []
     stack = config.stack_config()
-    for ls in loaded:
-        s = ls.spec
-        for i, pkg in enumerate(s.packages):
-            args = PackageArgs(domain=s.domain, domain_owner=s.domain_owner or stack.domain_owner,
-                               repository=s.repository, format=pkg.format, namespace=pkg.namespace,
-                               package=pkg.package, allow_dispose=pkg.allow_dispose,
-                               restore_on_delete=pkg.restore_on_delete)
-            where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
-            try:
-                live = list_versions(args, needs_published_time(pkg))
-            except ProviderError as e:
-                problems.append(f"{where_pkg}: packages[{i}]: {e.failures[0].code}: {e.failures[0].detail}")
-                continue
+    todo = [(ls, i, pkg, PackageArgs(domain=ls.spec.domain, domain_owner=ls.spec.domain_owner or stack.domain_owner,
+                                     repository=ls.spec.repository, format=pkg.format, namespace=pkg.namespace,
+                                     package=pkg.package, allow_dispose=pkg.allow_dispose,
+                                     restore_on_delete=pkg.restore_on_delete))
+            for ls in loaded for i, pkg in enumerate(ls.spec.packages)]
 
-            def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
-                return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+    def listing(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
+        try:
+            return list_versions(item[3], needs_published_time(item[2]))
+        except ProviderError as e:
+            return e
 
-            try:
-                decisions = expand(pkg, live, now, where)
-            except ExpansionError as e:
-                problems.extend(e.problems)
-                continue
-            disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
-            if disposing and not (pkg.allow_dispose and stack.allow_dispose):
-                problems.append(
-                    f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
-                    f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
-                    f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
-                    f"true`")
-            plans.append(PackagePlan(ls, i, pkg, args, live, decisions))
+    # Packages are listed concurrently (read-only); results are used in spec order, so the
+    # outcome does not depend on which listing finished first.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        listings = list(pool.map(listing, todo))
+    for (ls, i, pkg, args), live in zip(todo, listings):
+        where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
+        if isinstance(live, ProviderError):
+            problems.append(f"{where_pkg}: packages[{i}]: {live.failures[0].code}: {live.failures[0].detail}")
+            continue
+
+        def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
+            return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+
+        try:
+            decisions = expand(pkg, live, now, where)
+        except ExpansionError as e:
+            problems.extend(e.problems)
+            continue
+        disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
+        if disposing and not (pkg.allow_dispose and stack.allow_dispose):
+            problems.append(
+                f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
+                f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
+                f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
+                f"true`")
+        plans.append(PackagePlan(ls, i, pkg, args, live, decisions))
     if problems:
         raise spec.SpecError(problems)
     return plans
