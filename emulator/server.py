@@ -266,11 +266,6 @@ class Emulator:
         host, port = self.httpd.server_address[:2]
         return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
-    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        httpd = self.serve(host, port)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        return self.url
-
     def stop(self) -> None:
         if self.httpd is not None:
             self.httpd.shutdown()

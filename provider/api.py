@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -163,9 +163,6 @@ def find_version(args: PackageArgs, version: str, fresh: bool = False) -> Observ
 
 
 # -- applying ------------------------------------------------------------------------------------
-
-Caller = Callable[..., dict[str, Any]]
-
 
 def _write(args: PackageArgs, chunk: list[Change]) -> dict[str, Any]:
     client = config.client_for(args)

@@ -42,10 +42,6 @@ class Decision:
     status: str
     rule: str  # "explicit", "rule:<name>"
 
-    @property
-    def label(self) -> str:
-        return self.rule
-
 
 class ExpansionError(Exception):
     def __init__(self, problems: list[str]) -> None:

@@ -57,10 +57,6 @@ def group(changes: Iterable[Change]) -> list[list[Change]]:
     return out
 
 
-def minimum_writes(changes: Iterable[Change]) -> int:
-    return len(group(changes))
-
-
 def restore_change(version: str, current: Optional[Observed], recorded_current: str, recorded_revision: str,
                    original: Optional[str]) -> Optional[Change]:
     """The change that puts back ``original`` on delete, or None when it must be left alone: the
