@@ -46,7 +46,7 @@ def failures_of(err: ValidationError) -> list[CheckFailure]:
     return out
 
 
-def validate(model: type[M], olds: Mapping[str, Any], news: Mapping[str, Any],
+def validate(model: type[M], news: Mapping[str, Any],
              output_fields: Iterable[str]) -> tuple[Optional[M], list[CheckFailure]]:
     try:
         return model.model_validate(strip(news, output_fields)), []

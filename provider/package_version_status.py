@@ -47,7 +47,7 @@ class PackageVersionStatusProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates arguments; one CheckFailure per bad property. Also refuses Disposed without both
         opt-ins, and leaving Disposed (it is irreversible)."""
-        args, failures = core.validate(PackageVersionStatusArgs, _olds, news, OUTPUT_FIELDS)
+        args, failures = core.validate(PackageVersionStatusArgs, news, OUTPUT_FIELDS)
         if args is not None:
             if args.status == "Disposed" and not core.dispose_allowed(args):
                 failures.append(CheckFailure("status", core.DISPOSE_OPT_IN))

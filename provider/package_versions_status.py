@@ -60,7 +60,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates arguments; one CheckFailure per bad property (``versions.<v>`` for a bad status).
         Refuses Disposed without both opt-ins, and any version leaving Disposed."""
-        args, failures = core.validate(PackageVersionsStatusArgs, _olds, news, OUTPUT_FIELDS)
+        args, failures = core.validate(PackageVersionsStatusArgs, news, OUTPUT_FIELDS)
         if args is not None:
             old_versions = (_olds or {}).get("versions") or {}
             for v, status in args.versions.items():
