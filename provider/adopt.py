@@ -14,7 +14,7 @@ import yaml
 
 from . import api, config
 from .model import PackageArgs
-from .versions import sort_versions
+from .rules.ecosystems import sort_versions
 
 SETTABLE = ("Published", "Unlisted", "Archived", "Disposed")
 

@@ -22,7 +22,7 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from . import versions as eco
+from .rules import ecosystems as eco
 from .spec import Match, PackageSpec, Rule
 
 SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
@@ -62,9 +62,9 @@ def matches(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
     globs = m.globs()
     if globs and not any(fnmatch.fnmatchcase(v.version, g) for g in globs):
         return False
-    if m.prerelease is not None and eco.is_prerelease(fmt, v.version) != m.prerelease:
-        return False
-    if m.range is not None and not eco.in_range(fmt, v.version, eco.parse_range(fmt, m.range)):
+    if m.prerelease is not None and eco.is_prerelease(fmt, v.version) is not m.prerelease:
+        return False  # a version the ecosystem cannot parse is neither a prerelease nor a release
+    if m.range is not None and v.version not in eco.parse_range(fmt, m.range, m.include_prerelease):
         return False
     if m.older_than_days is not None:
         if v.published is None or now - v.published <= m.older_than_days * DAY:

@@ -17,7 +17,7 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import versions as ecosystem
+from .rules import ecosystems
 from .model import DesiredStatus, Format, PackageArgs
 
 MAX_SPEC_BYTES = 5 * 1024 * 1024
@@ -49,7 +49,9 @@ class Match(BaseModel):
     versions: Optional[list[str]] = Field(None, description="exact versions")
     glob: Optional[Union[str, list[str]]] = Field(None, description="shell-style patterns, e.g. '4.*'")
     range: Optional[str] = Field(None, description="the ecosystem's native range syntax, e.g. '>=1.0 <2' (npm), "
-                                                   "'[1.0,2.0)' (maven), '>=1.0,<2' (pypi)")
+                                                   "'[1.0,2.0)' (maven), '>=1.0,<2' (pypi), '>=1.2, <2' (cargo)")
+    include_prerelease: bool = Field(False, description="let `range` match prereleases, as npm's includePrerelease "
+                                                        "and packaging's prereleases=True do (npm and pypi only)")
     prerelease: Optional[bool] = Field(None, description="true: only prereleases; false: only releases")
     older_than_days: Optional[float] = Field(None, ge=0, description="published more than N days ago")
     status: Optional[list[Literal["Published", "Unlisted", "Archived", "Unfinished"]]] = Field(
@@ -119,9 +121,11 @@ class PackageSpec(BaseModel):
         for i, r in enumerate(self.rules):
             if r.match.range:
                 try:
-                    ecosystem.parse_range(self.format, r.match.range)
-                except ValueError as e:
-                    raise ValueError(f"rules.{i}.match.range: {e}") from None
+                    ecosystems.parse_range(self.format, r.match.range, r.match.include_prerelease)
+                except ecosystems.RangeError as e:
+                    raise ValueError(f"rules.{i}.match.range: {r.match.range!r}: {e}") from None
+            elif r.match.include_prerelease:
+                raise ValueError(f"rules.{i}.match.include_prerelease: only meaningful with `range`")
         return self
 
 

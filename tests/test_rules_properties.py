@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider import versions as eco
+from provider.rules import ecosystems as eco
 from provider.expand import ExpansionError, LiveVersion, expand, rule_targets
 from provider.spec import PackageSpec, Rule
 
@@ -38,8 +38,7 @@ STRATEGIES: dict[str, st.SearchStrategy[str]] = {
 
 
 def cmp(fmt: str, a: str, b: str) -> int:
-    ka, kb = eco.SortKey(fmt, a), eco.SortKey(fmt, b)
-    return -1 if ka < kb else (1 if kb < ka else 0)
+    return eco.compare(fmt, a, b)
 
 
 @pytest.mark.parametrize("fmt", sorted(STRATEGIES))
@@ -116,12 +115,22 @@ def test_explicit_beats_rules_and_priority_settles_conflicts() -> None:
 
 def test_conflicting_rules_at_same_priority_name_both() -> None:
     pkg = PackageSpec.model_validate({"format": "npm", "package": "p", "rules": [
-        {"name": "old", "status": "Archived", "match": {"range": "<3"}},
+        {"name": "old", "status": "Archived", "match": {"range": "<3", "include_prerelease": True}},
         {"name": "pre", "status": "Unlisted", "match": {"prerelease": True}}]})
     with pytest.raises(ExpansionError) as e:
         expand(pkg, live_of(["1.0.0", "2.1.0-rc.1"]), NOW, lambda loc: f"specs/x.yaml:{7 + int(loc[1])}: ")
     msg = str(e.value)
     assert "version 2.1.0-rc.1" in msg and "'old'" in msg and "'pre'" in msg and "specs/x.yaml:7" in msg
+
+
+def test_npm_range_leaves_prereleases_out_unless_the_rule_opts_in() -> None:
+    live = live_of(["1.0.0", "2.1.0-rc.1", "3.0.0-rc.1"])
+    plain = PackageSpec.model_validate({"format": "npm", "package": "p", "rules": [
+        {"name": "old", "status": "Archived", "match": {"range": "<3"}}]})
+    opted = PackageSpec.model_validate({"format": "npm", "package": "p", "rules": [
+        {"name": "old", "status": "Archived", "match": {"range": "<3", "include_prerelease": True}}]})
+    assert list(expand(plain, live, NOW)) == ["1.0.0"]
+    assert list(expand(opted, live, NOW)) == ["1.0.0", "2.1.0-rc.1"]  # <3 never takes 3.0.0-rc.1
 
 
 def test_same_status_from_two_rules_is_not_a_conflict() -> None:
