@@ -10,7 +10,7 @@ const versions = corpus.versions;
 const parsed = versions.map((v) => {
   const p = semver.parse(v, { loose: false });
   if (p === null) return null;
-  if (format === "swift" && p.raw !== v) return null;
+  if (format === "swift" && (p.raw !== v || !/^[0-9]/.test(v))) return null;
   return p;
 });
 const sign = (n) => (n < 0 ? "-" : n > 0 ? "+" : "0");
