@@ -94,6 +94,23 @@ def _list_all(args: PackageArgs) -> dict[str, Observed]:
     return out
 
 
+def origins(args: PackageArgs) -> dict[str, str]:
+    """Each version's origin type (ListPackageVersions' ``origin.originType``); a separate
+    listing, used only by the snapshot command."""
+    client = config.client_for(args)
+    out: dict[str, str] = {}
+    try:
+        for page in client.get_paginator("list_package_versions").paginate(
+                **args.coordinates(), PaginationConfig={"PageSize": 1000}):
+            for item in page.get("versions", []):
+                origin = (item.get("origin") or {}).get("originType")
+                if item.get("version") and origin:
+                    out[item["version"]] = origin
+    except (ClientError, BotoCoreError) as exc:
+        _raise_client_error(exc, args, ["*"], "reading")
+    return out
+
+
 def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
     """Every version of the package with its status and revision. Raises NotFound when the
     domain, repository or package does not exist. ``fresh`` bypasses the cache."""

@@ -4,6 +4,9 @@
   validate [DIR]         validate spec files offline; errors as file:line: field: message
   adopt ...              write a spec reflecting the live statuses of a repository or package
   summary PREVIEW.json   turn `pulumi preview --json` into a Markdown summary for a PR comment
+  snapshot ...           save the live versions of a repository (status, revision, published time, origin)
+  plan --live SNAPSHOT   evaluate the specs against a snapshot, offline: per version, current and
+                         decided status and the rule or entry that decided it
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from . import spec
 
@@ -39,6 +42,27 @@ def main(argv: Optional[list[str]] = None) -> int:
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
     s.add_argument("--stack", default="", help="stack name for the heading")
+    sn = sub.add_parser("snapshot", help="save the live versions of a repository as JSON (read-only)")
+    sn.add_argument("--domain")
+    sn.add_argument("--domain-owner")
+    sn.add_argument("--repository")
+    sn.add_argument("--format")
+    sn.add_argument("--namespace")
+    sn.add_argument("--package")
+    sn.add_argument("--endpoint-url")
+    sn.add_argument("--region")
+    sn.add_argument("--profile")
+    sn.add_argument("--no-published-time", action="store_true",
+                    help="skip DescribePackageVersion (age rules then match nothing offline)")
+    sn.add_argument("--schema", action="store_true", help="print the snapshot JSON Schema and exit")
+    sn.add_argument("-o", "--output", help="file to write (default: stdout)")
+    pl = sub.add_parser("plan", help="evaluate the specs against a saved snapshot, offline")
+    pl.add_argument("--live", required=True, help="a snapshot written by `python -m provider snapshot`")
+    pl.add_argument("--specs", default="specs", help="the specs directory (default: specs)")
+    pl.add_argument("--now", help="evaluate age rules as of this time (ISO 8601, or epoch seconds)")
+    pl.add_argument("--domain-owner", help="default domain owner for specs that name none")
+    pl.add_argument("--allow-dispose", action="store_true", help="the stack half of the Disposed opt-in")
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
     args = p.parse_args(argv)
 
     if args.cmd == "schema":
@@ -69,4 +93,86 @@ def main(argv: Optional[list[str]] = None) -> int:
         plan = Path(args.plan).read_text() if args.plan and Path(args.plan).exists() else None
         sys.stdout.write(summarize(raw, plan, args.stack))
         return 0
+    if args.cmd == "snapshot":
+        return _snapshot(args)
+    if args.cmd == "plan":
+        return _plan(args)
     return 2
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from . import config
+    from .adopt import _packages
+    from .errors import ProviderError
+    from .model import PackageArgs
+    from .stack import snapshot
+
+    if args.schema:
+        print(json.dumps(snapshot.json_schema(), indent=2))
+        return 0
+    if not args.domain or not args.repository:
+        print("snapshot: --domain and --repository are required", file=sys.stderr)
+        return 2
+    config.set_stack_config(config.StackConfig(region=args.region, endpoint_url=args.endpoint_url,
+                                               profile=args.profile))
+    base = PackageArgs(domain=args.domain, domain_owner=args.domain_owner, repository=args.repository,
+                       format="npm", package="x")
+    try:
+        snap = snapshot.take(base, _packages(config.client_for(base), args), not args.no_published_time)
+    except ProviderError as e:
+        print(f"snapshot: {e}", file=sys.stderr)
+        return 1
+    text = snap.model_dump_json(indent=1, exclude_none=True) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _parse_now(text: Optional[str]) -> Optional[float]:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from datetime import datetime, timezone
+
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from . import program
+    from .stack import snapshot
+
+    try:
+        now = _parse_now(args.now)
+    except ValueError:
+        print(f"plan: --now {args.now!r} is neither ISO 8601 nor epoch seconds", file=sys.stderr)
+        return 2
+    try:
+        snap = snapshot.load(Path(args.live))
+        plans = program.plan(Path(args.specs), now, snapshot.listing(snap), allow_dispose=args.allow_dispose,
+                             default_owner=args.domain_owner or "")
+    except (snapshot.SnapshotError, spec.SpecError) as e:
+        print(e, file=sys.stderr)
+        return 1
+    report: list[dict[str, Any]] = [{"package": p.label, "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}",
+               "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
+                             "change": p.live[v].status != d.status} for v, d in p.decisions.items()]}
+              for p in plans]
+    if args.json:
+        print(json.dumps({"packages": report}, indent=1))
+        return 0
+    total = 0
+    for pkg in report:
+        changes = [v for v in pkg["versions"] if v["change"]]
+        total += len(changes)
+        print(f"{pkg['package']} ({pkg['spec']}): {len(pkg['versions'])} managed, {len(changes)} to change")
+        for v in pkg["versions"]:
+            arrow = f"{v['current']} -> {v['decided']}" if v["change"] else f"{v['current']} (unchanged)"
+            print(f"  {v['version']}: {arrow}  [{v['by']}]")
+    print(f"{total} status change(s) in {len(report)} package(s)")
+    return 0

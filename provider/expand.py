@@ -35,6 +35,7 @@ class LiveVersion:
     status: str
     revision: str
     published: Optional[float] = None  # epoch seconds; fetched only when a rule needs it
+    origin: Optional[str] = None  # INTERNAL | EXTERNAL | UNKNOWN, where the listing says
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pulumi
 
@@ -57,30 +57,43 @@ def stack_config_from_pulumi() -> config.StackConfig:
     return config.StackConfig.from_pulumi(raw)
 
 
-def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
-    """Loads specs and expands them against live data (read-only). Raises spec.SpecError with
-    every problem found; never writes."""
+Listing = Callable[[PackageArgs, bool], dict[str, LiveVersion]]
+
+
+def live_listing(args: PackageArgs, with_published_time: bool) -> dict[str, LiveVersion]:
+    """The stack program's listing: read-only calls to the service."""
+    return list_versions(args, with_published_time)
+
+
+def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
+         allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None) -> list[PackagePlan]:
+    """Loads specs and expands them against live data from ``listing`` (the service, or a saved
+    snapshot for `python -m provider plan --live`). Raises spec.SpecError with every problem
+    found (each as file:line: field); never writes. ``allow_dispose`` and ``default_owner``
+    default to the stack configuration."""
     loaded = spec.load_dir(specs_dir)
     now = time.time() if now is None else now
     plans: list[PackagePlan] = []
     problems: list[str] = []
     stack = config.stack_config()
-    todo = [(ls, i, pkg, PackageArgs(domain=ls.spec.domain, domain_owner=ls.spec.domain_owner or stack.domain_owner,
+    owner = stack.domain_owner if default_owner is None else default_owner
+    dispose_ok = stack.allow_dispose if allow_dispose is None else allow_dispose
+    todo = [(ls, i, pkg, PackageArgs(domain=ls.spec.domain, domain_owner=ls.spec.domain_owner or owner or None,
                                      repository=ls.spec.repository, format=pkg.format, namespace=pkg.namespace,
                                      package=pkg.package, allow_dispose=pkg.allow_dispose,
                                      restore_on_delete=pkg.restore_on_delete))
             for ls in loaded for i, pkg in enumerate(ls.spec.packages)]
 
-    def listing(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
+    def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
         try:
-            return list_versions(item[3], needs_published_time(item[2]))
+            return listing(item[3], needs_published_time(item[2]))
         except ProviderError as e:
             return e
 
     # Packages are listed concurrently (read-only); results are used in spec order, so the
     # outcome does not depend on which listing finished first.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        listings = list(pool.map(listing, todo))
+        listings = list(pool.map(fetch, todo))
     for (ls, i, pkg, args), live in zip(todo, listings):
         where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
         if isinstance(live, ProviderError):
@@ -96,7 +109,7 @@ def plan(specs_dir: Path, now: Optional[float] = None) -> list[PackagePlan]:
             problems.extend(e.problems)
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
-        if disposing and not (pkg.allow_dispose and stack.allow_dispose):
+        if disposing and not (pkg.allow_dispose and dispose_ok):
             problems.append(
                 f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "

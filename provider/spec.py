@@ -119,7 +119,7 @@ class PackageSpec(BaseModel):
         if dup:
             raise ValueError(f"rules: rule names must be unique in a package ({', '.join(dup)})")
         for i, r in enumerate(self.rules):
-            if r.match.range:
+            if r.match.range is not None:
                 try:
                     ecosystems.parse_range(self.format, r.match.range, r.match.include_prerelease)
                 except ecosystems.RangeError as e:

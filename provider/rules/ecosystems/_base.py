@@ -57,5 +57,5 @@ def blank_check(expression: str, every: str) -> None:
                          f"write the versions you mean, or leave `range` out to match every version")
 
 
-def sign(n: Any) -> int:
+def sign(n: int) -> int:
     return (n > 0) - (n < 0)

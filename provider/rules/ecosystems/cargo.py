@@ -102,11 +102,11 @@ def _caret(c: Comparator, v: SemVer) -> bool:
 def _matches(c: Comparator, v: SemVer) -> bool:
     if c.op == "wild":
         return v.major == c.major and (c.minor is None or v.minor == c.minor)
-    return {
-        "=": _exact, ">": _greater, "<": _less, "~": _tilde, "^": _caret,
-        ">=": lambda c, v: _exact(c, v) or _greater(c, v),
-        "<=": lambda c, v: _exact(c, v) or _less(c, v),
-    }[c.op](c, v)
+    if c.op == ">=":
+        return _exact(c, v) or _greater(c, v)
+    if c.op == "<=":
+        return _exact(c, v) or _less(c, v)
+    return {"=": _exact, ">": _greater, "<": _less, "~": _tilde, "^": _caret}[c.op](c, v)
 
 
 def _parse_comparator(text: str) -> Comparator:

@@ -1,0 +1,134 @@
+"""Snapshots of live versions: what `python -m provider snapshot` writes and `plan --live` reads.
+
+A snapshot lets anyone evaluate specs offline (no credentials, no Pulumi): a reviewer checking a
+rule change, a fork's PR job, a test of rules against data. Its JSON Schema is
+docs/snapshot.schema.json (`python -m provider snapshot --schema`).
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import NotFound, VersionFailure
+from ..expand import LiveVersion
+from ..model import Format, PackageArgs, Status
+
+Origin = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
+
+
+class SnapshotVersion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str
+    status: Status
+    revision: Optional[str] = None
+    published_time: Optional[datetime] = Field(None, description="ISO 8601; needed by age rules")
+    origin: Optional[Origin] = None
+
+
+class SnapshotPackage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Format
+    namespace: Optional[str] = None
+    package: str
+    versions: list[SnapshotVersion]
+
+
+class SnapshotRepository(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    domain: str
+    domain_owner: Optional[str] = None
+    repository: str
+    packages: list[SnapshotPackage]
+
+
+class Snapshot(BaseModel):
+    """Live versions of one or more repositories at one moment."""
+
+    model_config = ConfigDict(extra="forbid")
+    snapshot_version: Literal[1] = 1
+    taken_at: Optional[datetime] = None
+    repositories: list[SnapshotRepository]
+
+
+class SnapshotError(Exception):
+    pass
+
+
+def load(path: Path) -> Snapshot:
+    """Reads and validates a snapshot. Raises SnapshotError naming the file and the field."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SnapshotError(f"{path}: cannot read the snapshot: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise SnapshotError(f"{path}:{e.lineno}: not valid JSON: {e.msg}") from None
+    try:
+        return Snapshot.model_validate(raw)
+    except ValidationError as e:
+        problems = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        raise SnapshotError("\n".join(problems)) from None
+
+
+def _key(domain: str, repository: str, fmt: str, namespace: Optional[str], package: str) -> tuple[str, ...]:
+    return (domain, repository, fmt, namespace or "", package)
+
+
+def listing(snap: Snapshot) -> Any:
+    """A listing function for `program.plan` that answers from the snapshot (NotFound, naming the
+    package, for a package the snapshot does not hold)."""
+    index: dict[tuple[str, ...], tuple[Optional[str], SnapshotPackage]] = {}
+    for repo in snap.repositories:
+        for pkg in repo.packages:
+            index[_key(repo.domain, repo.repository, pkg.format, pkg.namespace, pkg.package)] = (repo.domain_owner, pkg)
+
+    def read(args: PackageArgs, _with_published_time: bool) -> dict[str, LiveVersion]:
+        hit = index.get(_key(args.domain, args.repository, args.format, args.namespace, args.package))
+        if hit is None or (args.domain_owner and hit[0] and hit[0] != args.domain_owner):
+            raise NotFound("reading", [VersionFailure(args.label("*"), "NOT_FOUND",
+                                                      f"the snapshot has no package {args.label('').rstrip('@')}")])
+        return {v.version: LiveVersion(v.version, v.status.value, v.revision or "",
+                                       v.published_time.timestamp() if v.published_time else None, v.origin)
+                for v in hit[1].versions}
+    return read
+
+
+def take(base: PackageArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
+    """Reads the listed packages from the service (ListPackageVersions; DescribePackageVersion per
+    version for published times). Read-only."""
+    from .. import api, config
+
+    client = config.client_for(base)
+    out: list[SnapshotPackage] = []
+    for p in packages:
+        args = PackageArgs(domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, **p)
+        observed = api.observe(args)
+        origins = api.origins(args)
+        published: dict[str, Optional[datetime]] = {}
+        if published_time and observed:
+            def describe(v: str) -> tuple[str, Optional[datetime]]:
+                try:
+                    d = client.describe_package_version(**args.coordinates(), packageVersion=v)["packageVersion"]
+                except Exception as e:  # reported with the version, like every other read
+                    api._raise_client_error(e, args, [v], "reading")
+                    raise
+                return v, d.get("publishedTime")
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                published = dict(pool.map(describe, sorted(observed)))
+        out.append(SnapshotPackage(format=args.format, namespace=args.namespace, package=args.package, versions=[
+            SnapshotVersion(version=v, status=Status(o.status), revision=o.revision, published_time=published.get(v),
+                            origin=origins.get(v)) for v, o in sorted(observed.items())]))
+    return Snapshot(taken_at=datetime.now(timezone.utc), repositories=[SnapshotRepository(
+        domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, packages=out)])
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Snapshot.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "CodeArtifact package versions snapshot"
+    return schema
