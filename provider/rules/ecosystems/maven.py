@@ -229,8 +229,9 @@ class Maven(Ecosystem[MavenVersion, tuple[Restriction, ...]]):
         if rest:
             if out:
                 raise RangeError(f"Only fully-qualified sets allowed in multiple set scenario: {spec}")
-            raise RangeError(f"{spec!r} is a soft requirement in Maven, which every version satisfies; "
-                             f"write [{rest}] for exactly that version or [{rest},) for it and newer")
+            hint = f"[{rest}] or [{rest}) for a range" if "," in rest else \
+                f"[{rest}] for exactly that version or [{rest},) for it and newer"
+            raise RangeError(f"{spec!r} is a soft requirement in Maven, which every version satisfies; write {hint}")
         return tuple(out)
 
     def contains(self, rng: tuple[Restriction, ...], v: MavenVersion, include_prerelease: bool) -> bool:
