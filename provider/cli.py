@@ -159,7 +159,8 @@ def _plan(args: argparse.Namespace) -> int:
     except (snapshot.SnapshotError, spec.SpecError) as e:
         print(e, file=sys.stderr)
         return 1
-    report: list[dict[str, Any]] = [{"package": p.label, "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}",
+    report: list[dict[str, Any]] = [{"package": p.label,
+                                     "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else "",
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
                              "change": p.live[v].status != d.status} for v, d in p.decisions.items()]}
               for p in plans]

@@ -50,14 +50,19 @@ class ExpansionError(Exception):
         super().__init__("\n".join(problems))
 
 
-def _matches_protected(version: str, patterns: list[str]) -> bool:
+def matches_protected(version: str, patterns: list[str]) -> bool:
     return any(version == p or fnmatch.fnmatchcase(version, p) for p in patterns)
 
 
-def matches(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
-    allowed = set(m.status) if m.status else SETTABLE
-    if v.status not in allowed:
-        return False
+def allowed_statuses(rule: Rule) -> frozenset[str]:
+    """The current statuses a rule considers: its `match.status` (default Published, Unlisted,
+    Archived) plus its own target status, so that a version the rule moved stays selected by it
+    (and managed) while the rule still wants it: applying a plan and planning again changes nothing."""
+    return frozenset(rule.match.status or SETTABLE) | {rule.status}
+
+
+def matches_static(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
+    """Every condition but `status`: what does not change when statuses change."""
     if m.versions is not None and v.version not in m.versions:
         return False
     globs = m.globs()
@@ -70,6 +75,8 @@ def matches(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
     if m.older_than_days is not None:
         if v.published is None or now - v.published <= m.older_than_days * DAY:
             return False
+    if m.origin is not None and v.origin not in m.origin:
+        return False
     return True
 
 
@@ -78,16 +85,19 @@ def needs_published_time(pkg: PackageSpec) -> bool:
 
 
 def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float) -> list[str]:
-    """The versions a rule decides, before precedence: its matches minus keep_latest."""
-    candidates = [v for v in eco.sort_versions(fmt, list(live)) if matches(fmt, rule.match, live[v], now)]
+    """The versions a rule decides, before precedence. keep_latest ranks the versions that match
+    every condition but `status` (whatever their current status), so which versions a rule keeps
+    never changes because of what the rule itself, or any other, did; then the status filter."""
+    static = [v for v in eco.sort_versions(fmt, list(live)) if matches_static(fmt, rule.match, live[v], now)]
+    kept: set[str] = set()
     keep = rule.keep()
-    if keep is None:
-        return candidates
-    groups: dict[tuple[str, ...], list[str]] = {}
-    for v in candidates:  # oldest first
-        groups.setdefault(eco.release_group(fmt, v, keep.per), []).append(v)
-    kept = {v for members in groups.values() for v in (members[-keep.count:] if keep.count else [])}
-    return [v for v in candidates if v not in kept]
+    if keep is not None and keep.count:
+        groups: dict[tuple[object, ...], list[str]] = {}
+        for v in static:  # oldest first
+            groups.setdefault(eco.release_group(fmt, v, keep.per), []).append(v)
+        kept = {v for members in groups.values() for v in members[-keep.count:]}
+    allowed = allowed_statuses(rule)
+    return [v for v in static if v not in kept and live[v].status in allowed]
 
 
 def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
@@ -96,7 +106,7 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
     prefixed by ``where(loc)`` (the spec file and line)."""
     fmt = pkg.format
     problems: list[str] = []
-    protected = {v for v in live if _matches_protected(v, pkg.protected)}
+    protected = {v for v in live if matches_protected(v, pkg.protected)}
     decisions: dict[str, Decision] = {}
     for v, status in pkg.versions.items():
         if v in protected:

@@ -7,7 +7,7 @@ that path is a public contract.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 from pulumi.dynamic import (
@@ -23,17 +23,26 @@ from pulumi.dynamic import (
 )
 
 from . import api, core
-from .errors import ConflictError, NotFound, ProviderError, VersionFailure
+from .errors import NotFound, ProviderError, VersionFailure
 from .model import IDENTITY_FIELDS, PackageVersionStatusArgs
-from .plan import Change, Observed, restore_change
+from .plan import Change, Observed
 
-OUTPUT_FIELDS = ("revision", "original_status")
+OUTPUT_FIELDS = ("revision", "original_status", "owned_status", "owned_revision")
 
 
-def _outputs(args: PackageVersionStatusArgs, obs: Observed, original: str) -> dict[str, Any]:
+def _outputs(args: PackageVersionStatusArgs, obs: Observed, original: str, owned: Observed) -> dict[str, Any]:
+    """``status``/``revision``: as last read or written; ``owned_*``: as our last write or
+    adoption left the version (refresh never changes them: the stack program restores a version
+    only while it is still exactly as we left it)."""
     out = args.model_dump()
-    out.update(status=obs.status, revision=obs.revision, original_status=original)
+    out.update(status=obs.status, revision=obs.revision, original_status=original, owned_status=owned.status,
+               owned_revision=owned.revision)
     return out
+
+
+def _owned(props: Mapping[str, Any]) -> Optional[Observed]:
+    status, revision = props.get("owned_status"), props.get("owned_revision")
+    return Observed(str(status), str(revision)) if status and revision else None
 
 
 class PackageVersionStatusProvider(ResourceProvider):
@@ -76,10 +85,10 @@ class PackageVersionStatusProvider(ResourceProvider):
                 f"{e.failures[0].detail}; this resource manages the status of an existing version, it does not "
                 "publish one")]) from None
         if obs.status == args.status:
-            return CreateResult(args.label(args.version), _outputs(args, obs, obs.status))
+            return CreateResult(args.label(args.version), _outputs(args, obs, obs.status, obs))
         self._guard_dispose(args)
         done = api.apply_one(args, Change(args.version, obs.status, obs.revision, args.status))
-        return CreateResult(args.label(args.version), _outputs(args, done, obs.status))
+        return CreateResult(args.label(args.version), _outputs(args, done, obs.status, done))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the actual status and revision. A vanished version (or package) returns an
@@ -90,7 +99,11 @@ class PackageVersionStatusProvider(ResourceProvider):
             obs = api.find_version(args, args.version)
         except NotFound:
             return ReadResult(id_="", outs={})
-        outs = _outputs(args, obs, str(props.get("original_status") or obs.status))
+        # State from before `owned_*` existed: what the state held before this refresh is the best
+        # record of what we left.
+        owned = _owned(props) or (Observed(str(props.get("status")), str(props.get("revision")))
+                                  if props.get("status") and props.get("revision") else obs)
+        outs = _outputs(args, obs, str(props.get("original_status") or obs.status), owned)
         return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -105,30 +118,17 @@ class PackageVersionStatusProvider(ResourceProvider):
         if not current or not revision:  # state from an interrupted create: observe now
             obs = api.find_version(args, args.version)
             current, revision = obs.status, obs.revision
+        last = Observed(current, revision)
         if current == args.status:
-            return UpdateResult(_outputs(args, Observed(current, revision), original))
+            return UpdateResult(_outputs(args, last, original, _owned(olds) or last))
         self._guard_dispose(args)
         done = api.apply_one(args, Change(args.version, current, revision, args.status))
-        return UpdateResult(_outputs(args, done, original))
+        return UpdateResult(_outputs(args, done, original, done))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """A status cannot be deleted: by default the version is left as it is. With
-        restore_on_delete the recorded original status is put back, but only if the version is still
-        as we left it (same status and revision); otherwise it is left alone."""
-        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
-        if not args.restore_on_delete:
-            return
-        try:
-            now: Optional[Observed] = api.find_version(args, args.version, fresh=True)
-        except NotFound:
-            return
-        change = restore_change(args.version, now, props.get("status") or "", props.get("revision") or "",
-                                props.get("original_status"))
-        if change is not None:
-            try:
-                api.apply(args, [change])
-            except ConflictError:
-                pass  # changed under us after all: leave it as it is, never overwrite
+        """Writes nothing: the version is left as it is. Restoring an original status is a change
+        the stack program plans (and the preview shows) before the resource is removed, never a
+        side effect of deleting it; so `pulumi destroy` never changes a status."""
 
     @staticmethod
     def _guard_dispose(args: PackageVersionStatusArgs) -> None:
@@ -142,11 +142,14 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
     """The desired status of one existing package version.
 
     Outputs: ``status`` (as last read or applied), ``revision`` (the version's revision, used as the
-    lock for the next change) and ``original_status`` (what it was before we managed it)."""
+    lock for the next change), ``original_status`` (what it was before we managed it) and
+    ``owned_status``/``owned_revision`` (as our last write or adoption left it)."""
 
     status: pulumi.Output[str]
     revision: pulumi.Output[str]
     original_status: pulumi.Output[str]
+    owned_status: pulumi.Output[str]
+    owned_revision: pulumi.Output[str]
 
     def __init__(self, resource_name: str, *, domain: pulumi.Input[str], repository: pulumi.Input[str],
                  format: pulumi.Input[str], package: pulumi.Input[str], version: pulumi.Input[str],
@@ -162,6 +165,6 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
             "allow_dispose": allow_dispose, "restore_on_delete": restore_on_delete, "decided_by": decided_by,
             "region": region,
             "endpoint_url": endpoint_url, "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
-            "revision": None, "original_status": None,
+            "revision": None, "original_status": None, "owned_status": None, "owned_revision": None,
         }
         super().__init__(PackageVersionStatusProvider(), resource_name, props, opts)

@@ -24,23 +24,35 @@ from pulumi.dynamic import (
 )
 
 from . import api, core
-from .errors import ConflictError, NotFound, ProviderError, VersionFailure
+from .errors import NotFound, ProviderError, VersionFailure
 from .model import PackageVersionsStatusArgs
-from .plan import Change, Observed, changes_for, restore_change
+from .plan import Change, Observed, changes_for
 
-OUTPUT_FIELDS = ("revisions", "original")
+OUTPUT_FIELDS = ("revisions", "original", "owned")
 
 
-def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed],
-             original: Mapping[str, str]) -> dict[str, Any]:
-    """Inputs with ``versions`` = the statuses the service reports, plus their revisions and the
-    statuses found before we managed them."""
+def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed], original: Mapping[str, str],
+             owned: Mapping[str, Observed]) -> dict[str, Any]:
+    """Inputs with ``versions`` = the statuses the service reports, plus their revisions, the
+    statuses found before we managed them, and ``owned``: [status, revision] as our last write or
+    adoption left each version (refresh never changes it: the stack program restores a version
+    only while it is still exactly as we left it)."""
     out = args.model_dump()
     managed = [v for v in args.versions if v in observed]
     out["versions"] = {v: observed[v].status for v in managed}
     out["revisions"] = {v: observed[v].revision for v in managed}
     out["original"] = {v: original.get(v, observed[v].status) for v in managed}
+    out["owned"] = {v: [o.status, o.revision] for v in args.versions if (o := owned.get(v) or observed.get(v))}
     return out
+
+
+def _owned(props: Mapping[str, Any]) -> dict[str, Observed]:
+    """``owned`` from state; state written before it existed falls back to the last read."""
+    raw = props.get("owned")
+    if isinstance(raw, Mapping):
+        return {v: Observed(str(sr[0]), str(sr[1])) for v, sr in raw.items() if isinstance(sr, (list, tuple))
+                and len(sr) == 2}
+    return _last_read(props)
 
 
 def _last_read(olds: Mapping[str, Any]) -> dict[str, Observed]:
@@ -91,7 +103,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         original = {v: observed[v].status for v in args.versions}
         self._guard_dispose(args, changes)
         observed.update(api.apply(args, changes) if changes else {})
-        return CreateResult(args.label("*"), _outputs(args, observed, original))
+        return CreateResult(args.label("*"), _outputs(args, observed, original, observed))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: actual statuses and revisions of the managed versions. Versions that vanished
@@ -102,19 +114,20 @@ class PackageVersionsStatusProvider(ResourceProvider):
             observed = api.observe(args)
         except NotFound:
             return ReadResult(id_="", outs={})
-        outs = _outputs(args, observed, props.get("original") or {})
+        outs = _outputs(args, observed, props.get("original") or {}, _owned(props))
         return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Applies the differences, each version locked to its status and revision from the last read.
         Versions new to the map are adopted (observed now); versions dropped from the map are left
-        as they are, or restored to their original status with restore_on_delete.
+        as they are (a restore is a change the stack program plans and shows, never implicit).
 
         Contract: versions changed by someone else since the last read fail closed (one ConflictError
         naming each, expected vs actual); the rest of the package is still applied, and the next
         refresh reports everything as it is."""
         args = PackageVersionsStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
         last = _last_read(olds)
+        owned = _owned(olds)
         original = dict(olds.get("original") or {})
         new_versions = [v for v in args.versions if v not in last]
         if new_versions:
@@ -124,38 +137,20 @@ class PackageVersionsStatusProvider(ResourceProvider):
                 raise NotFound("adopting", [VersionFailure(args.label(v), "NOT_FOUND",
                                                            "the package version does not exist") for v in missing])
             for v in new_versions:
-                last[v] = live[v]
+                last[v] = owned[v] = live[v]
                 original.setdefault(v, live[v].status)
         changes, _ = changes_for(args.versions, last)
-        if args.restore_on_delete:
-            for v in set(last) - set(args.versions):
-                c = restore_change(v, last[v], last[v].status, last[v].revision, original.get(v))
-                if c is not None:
-                    changes.append(c)
         self._guard_dispose(args, changes)
         if changes:
-            last.update(api.apply(args, changes))
-        return UpdateResult(_outputs(args, last, original))
+            done = api.apply(args, changes)
+            last.update(done)
+            owned.update(done)
+        return UpdateResult(_outputs(args, last, original, owned))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Leaves every version as it is; with restore_on_delete, puts back each version's original
-        status where the version is still exactly as we left it (others are left alone)."""
-        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
-        if not args.restore_on_delete:
-            return
-        try:
-            now = api.observe(args, fresh=True)
-        except NotFound:
-            return
-        last = _last_read(props)
-        original = props.get("original") or {}
-        changes = [c for v, obs in last.items()
-                   if (c := restore_change(v, now.get(v), obs.status, obs.revision, original.get(v))) is not None]
-        if changes:
-            try:
-                api.apply(args, changes)
-            except ConflictError:
-                pass  # some changed under us: those stay as they are; never overwrite
+        """Writes nothing: every version is left as it is. Restoring original statuses is a change
+        the stack program plans (and the preview shows) before the resource is removed, never a
+        side effect of deleting it; so `pulumi destroy` never changes a status."""
 
     @staticmethod
     def _guard_dispose(args: PackageVersionsStatusArgs, changes: list[Change]) -> None:
@@ -170,11 +165,13 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
     """Desired statuses of many existing versions of one package (``versions: {version: status}``).
 
     Outputs: ``versions`` (statuses as last read or applied), ``revisions`` (the locks for the next
-    change) and ``original`` (each version's status before we managed it)."""
+    change), ``original`` (each version's status before we managed it) and ``owned`` (status and
+    revision as our last write or adoption left each version)."""
 
     versions: pulumi.Output[dict[str, str]]
     revisions: pulumi.Output[dict[str, str]]
     original: pulumi.Output[dict[str, str]]
+    owned: pulumi.Output[dict[str, list[str]]]
 
     def __init__(self, resource_name: str, *, domain: pulumi.Input[str], repository: pulumi.Input[str],
                  format: pulumi.Input[str], package: pulumi.Input[str],
@@ -191,6 +188,6 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
             "restore_on_delete": restore_on_delete, "decided_by": decided_by, "region": region,
             "endpoint_url": endpoint_url,
             "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
-            "revisions": None, "original": None,
+            "revisions": None, "original": None, "owned": None,
         }
         super().__init__(PackageVersionsStatusProvider(), resource_name, props, opts)

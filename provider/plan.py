@@ -55,16 +55,3 @@ def group(changes: Iterable[Change]) -> list[list[Change]]:
         items = buckets[key]
         out.extend(items[i:i + MAX_VERSIONS_PER_CALL] for i in range(0, len(items), MAX_VERSIONS_PER_CALL))
     return out
-
-
-def restore_change(version: str, current: Optional[Observed], recorded_current: str, recorded_revision: str,
-                   original: Optional[str]) -> Optional[Change]:
-    """The change that puts back ``original`` on delete, or None when it must be left alone: the
-    original is not a settable status, nothing to do, or the version is no longer as we left it."""
-    if original is None or original not in UPDATE_TARGETS or current is None:
-        return None
-    if current.status != recorded_current or current.revision != recorded_revision:
-        return None
-    if current.status == original:
-        return None
-    return Change(version, current.status, current.revision, original)

@@ -24,18 +24,22 @@ import pulumi
 
 from . import config, spec
 from .errors import ProviderError
-from .expand import Decision, ExpansionError, LiveVersion, expand, needs_published_time
+from .expand import Decision, ExpansionError, LiveVersion, expand, matches_protected, needs_published_time
 from .live import list_versions
 from .model import PackageArgs
 from .package_version_status import PackageVersionStatus
 from .package_versions_status import PackageVersionsStatus
+from .stack.previous import PreviousState, StateUnavailable
+from .stack.previous import read as read_previous
+from .stack.restores import Current, Orphan, plan_restores
+from .status_ledger import LEDGER_NAME, StatusLedger
 
 DEFAULT_MAX_CHANGES = 1000
 
 
 @dataclass
 class PackagePlan:
-    file: spec.LoadedSpec
+    file: Optional[spec.LoadedSpec]  # None for a package no longer in the specs (restores only)
     index: int
     pkg: spec.PackageSpec
     args: PackageArgs
@@ -121,8 +125,45 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
     return plans
 
 
-def register(plans: list[PackagePlan]) -> dict[str, Any]:
-    """Registers the resources and returns the summary that the stack exports."""
+def _orphan_plan(o: Orphan) -> PackagePlan:
+    pkg = spec.PackageSpec(format=o.args.format, namespace=o.args.namespace, package=o.args.package,
+                           resource="per-version" if o.kind == "per-version" else "batched",
+                           allow_dispose=o.allow_dispose, restore_on_delete=True)
+    return PackagePlan(None, -1, pkg, o.args, o.live, o.decisions)
+
+
+def _protected_by(patterns: list[str]) -> Callable[[str], bool]:
+    return lambda version: matches_protected(version, patterns)
+
+
+def with_restores(plans: list[PackagePlan], previous: PreviousState,
+                  listing: Listing = live_listing) -> tuple[list[PackagePlan], dict[str, dict[str, str]]]:
+    """Adds this run's restores (see provider/stack/restores.py) to the plans: restores of versions
+    leaving a package that stays in the specs join that package's decisions; packages gone from the
+    specs that still have restores to make come back as plans of their own, for this run only.
+    Returns the plans and the versions left alone, with the reason."""
+    current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions)
+               for p in plans]
+    restores, orphans, skipped = plan_restores(current, previous, listing)
+    for p in plans:
+        p.decisions.update(restores.get(p.label, {}))
+    return plans + [_orphan_plan(o) for o in orphans], skipped
+
+
+def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[str, dict[str, str]]:
+    """The original of every version managed this run: as first recorded, else as listed now
+    (before this run writes anything)."""
+    out: dict[str, dict[str, str]] = {}
+    for p in plans:
+        for v in p.decisions:
+            out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
+    return out
+
+
+def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None) -> dict[str, Any]:
+    """Registers the resources (each depending on ``depends_on``, the ledger) and returns the
+    summary that the stack exports."""
+    opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
     changes: dict[str, dict[str, dict[str, str]]] = {}
     managed = 0
     for p in plans:
@@ -130,25 +171,34 @@ def register(plans: list[PackagePlan]) -> dict[str, Any]:
             continue
         managed += len(p.decisions)
         a = p.args
+        conn = {k: getattr(a, k) for k in ("region", "endpoint_url", "profile", "role_arn", "max_attempts")}
         if p.pkg.resource == "per-version":
             for v, d in p.decisions.items():
                 PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
                                      repository=a.repository, format=a.format, namespace=a.namespace,
                                      package=a.package, version=v, status=d.status, decided_by=d.rule,
-                                     allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
+                                     allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
+                                     opts=opts, **conn)
         else:
             PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                   format=a.format, namespace=a.namespace, package=a.package,
                                   versions={v: d.status for v, d in p.decisions.items()},
                                   decided_by={v: d.rule for v, d in p.decisions.items()},
-                                  allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete)
+                                  allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
+                                  opts=opts, **conn)
         c = p.changes()
         if c:
             changes[p.label] = c
-        pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change")
+        pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change"
+                        + (f" ({n} restore(s))" if (n := sum(1 for x in c.values() if x['rule'].startswith('restore')))
+                           else ""))
     total = sum(len(c) for c in changes.values())
     return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
             "planned_changes": total, "changes": changes}
+
+
+def _stack_name() -> str:
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
 
 def main() -> None:
@@ -162,19 +212,34 @@ def main() -> None:
     max_changes = cfg.get_int("maxChanges")
     cap = DEFAULT_MAX_CHANGES if max_changes is None else max_changes
     try:
+        previous = read_previous(_stack_name())
+    except StateUnavailable as e:
+        raise pulumi.RunError(f"cannot read this stack's state to plan restores, so nothing was registered or "
+                              f"applied: {e}") from None
+    try:
         plans = plan(specs_dir)
     except spec.SpecError as e:
         raise pulumi.RunError(str(e)) from None
+    plans, skipped = with_restores(plans, previous)
     planned = sum(len(p.changes()) for p in plans)
     if planned > cap:
+        restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
         raise pulumi.RunError(
-            f"{planned} status changes planned, above the per-run cap of {cap} (codeartifact:maxChanges); "
-            f"nothing was applied. Review the plan, then raise the cap deliberately: "
+            f"{planned} status changes planned ({restores} of them restores), above the per-run cap of {cap} "
+            f"(codeartifact:maxChanges); nothing was applied. Review the plan, then raise the cap deliberately: "
             f"`pulumi config set codeartifact:maxChanges {planned}`")
-    summary = register(plans)
+    for label, versions in sorted(skipped.items()):
+        shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])
+        pulumi.log.warn(f"{label}: {len(versions)} version(s) leaving management are not restored: {shown}"
+                        + (" ..." if len(versions) > 10 else ""))
+    ledger = StatusLedger(LEDGER_NAME, ledger_originals(plans, previous))
+    summary = register(plans, [ledger])
     plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
     if plan_file:
-        # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts.
-        Path(plan_file).write_text(json.dumps({"changes": summary["changes"]}, indent=1, sort_keys=True))
+        # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts,
+        # and the versions it leaves alone instead of restoring.
+        Path(plan_file).write_text(json.dumps({"changes": summary["changes"], "not_restored": skipped}, indent=1,
+                                              sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k != "changes"})
     pulumi.export("changes", summary["changes"])
+    pulumi.export("not_restored", skipped)

@@ -55,7 +55,11 @@ class Match(BaseModel):
     prerelease: Optional[bool] = Field(None, description="true: only prereleases; false: only releases")
     older_than_days: Optional[float] = Field(None, ge=0, description="published more than N days ago")
     status: Optional[list[Literal["Published", "Unlisted", "Archived", "Unfinished"]]] = Field(
-        None, description="only versions currently in one of these statuses")
+        None, description="only versions currently in one of these statuses (the rule's own target status is "
+                          "always admitted too, so what the rule moved stays selected)")
+    origin: Optional[list[Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]]] = Field(
+        None, description="only versions of these origins (ListPackageVersions' originType), e.g. [INTERNAL] "
+                          "leaves versions cached from upstream alone")
 
     def globs(self) -> list[str]:
         return [self.glob] if isinstance(self.glob, str) else list(self.glob or [])
@@ -114,6 +118,7 @@ class PackageSpec(BaseModel):
     def _checks(self) -> "PackageSpec":
         # Namespace rules per format are PackageArgs's; reuse them rather than repeat them.
         PackageArgs(domain="xx", repository="xx", format=self.format, namespace=self.namespace, package=self.package)
+        _check_chains(self.rules)
         names = [r.name for r in self.rules]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -127,6 +132,29 @@ class PackageSpec(BaseModel):
             elif r.match.include_prerelease:
                 raise ValueError(f"rules.{i}.match.include_prerelease: only meaningful with `range`")
         return self
+
+
+_SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
+
+
+def _check_chains(rules: list[Rule]) -> None:
+    """Refuses rules that would keep moving a version: rule R moves a version to a status that
+    another rule P (at R's priority or above, deciding differently) selects by `match.status` but
+    did not select before. Applying the plan and planning again must change nothing."""
+    def allowed(r: Rule) -> frozenset[str]:
+        return frozenset(r.match.status or _SETTABLE) | {r.status}
+
+    for i, r in enumerate(rules):
+        for j, p in enumerate(rules):
+            if i == j or p.status == r.status or p.priority < r.priority:
+                continue
+            entering = allowed(r) - allowed(p) - {r.status}
+            if r.status in allowed(p) and entering:
+                raise ValueError(
+                    f"rules.{j}.match.status: rule '{p.name}' selects {r.status} versions, which rule '{r.name}' "
+                    f"(rules[{i}]) makes out of {'/'.join(sorted(entering))} ones; the next up would move them "
+                    f"again to {p.status}. Give '{r.name}' a higher priority than '{p.name}', or make the "
+                    f"status filters agree")
 
 
 class SpecFile(BaseModel):
