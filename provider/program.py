@@ -225,8 +225,8 @@ def main() -> None:
     if planned > cap:
         restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
         raise pulumi.RunError(
-            f"{planned} status changes planned ({restores} of them restores), above the per-run cap of {cap} "
-            f"(codeartifact:maxChanges); nothing was applied. Review the plan, then raise the cap deliberately: "
+            f"{planned} status changes planned, above the per-run cap of {cap} (codeartifact:maxChanges; "
+            f"{restores} of the changes are restores); nothing was applied. Review the plan, then raise the cap deliberately: "
             f"`pulumi config set codeartifact:maxChanges {planned}`")
     for label, versions in sorted(skipped.items()):
         shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])

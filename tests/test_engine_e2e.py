@@ -75,12 +75,18 @@ def test_preview_up_refresh_destroy_lifecycle(stack: Any, emulator: EmulatorProc
     assert status_of(emulator) == "Archived"  # a status is not deleted: the version is left as it is
 
 
-def test_destroy_with_restore_on_delete_puts_back_the_original(stack: Any, emulator: EmulatorProcess) -> None:
+def test_destroy_never_writes_even_with_restore_on_delete(stack: Any, emulator: EmulatorProcess) -> None:
+    """A restore is a change the stack program plans and the preview shows; deleting a resource
+    (its preview says only "delete") never changes a status."""
     stack.config("t:restore", "true")
     stack.run("up", "--yes", "--skip-preview")
     assert status_of(emulator) == "Archived"
+    ops = emulator.counters()["operations"]
+    before = ops.get("UpdatePackageVersionsStatus", {}).get("requests", 0)
     stack.run("destroy", "--yes", "--skip-preview")
-    assert status_of(emulator) == "Published"
+    assert status_of(emulator) == "Archived"
+    after = emulator.counters()["operations"].get("UpdatePackageVersionsStatus", {}).get("requests", 0)
+    assert after == before
 
 
 def test_cli_language_host_and_sdk_share_one_pinned_version() -> None:
@@ -92,4 +98,3 @@ def test_cli_language_host_and_sdk_share_one_pinned_version() -> None:
     from pulumi._version import _VERSION  # type: ignore[attr-defined]
 
     assert str(_VERSION) == pinned.group(1)[1:]
-    assert pulumi is not None

@@ -142,14 +142,21 @@ def test_refresh_of_vanished_version_returns_empty_id(live: EmulatorProcess) -> 
     assert p.read("dom/repo/npm/a@1.0.7", state).id == ""
 
 
-def test_restore_on_delete_only_when_untouched(live: EmulatorProcess) -> None:
+def test_delete_writes_nothing_and_owned_survives_refresh(live: EmulatorProcess) -> None:
+    """Restores are planned by the stack program; delete never writes. `owned` records how our
+    last write left each version, and a refresh (which reads someone else's change) keeps it."""
     p = PackageVersionsStatusProvider()
     state = p.create(batch({"1.0.0": "Archived", "1.0.1": "Archived"}, restore_on_delete=True)).outs
+    ours = state["owned"]["1.0.1"]
+    assert ours[0] == "Archived" and ours[1] == state["revisions"]["1.0.1"]
     client(live.url).update_package_versions_status(**PKG, versions=["1.0.1"], targetStatus="Unlisted")
-    p.delete("id", state)
-    now = live_statuses(live)
-    assert now["1.0.0"] == "Published"  # restored
-    assert now["1.0.1"] == "Unlisted"  # changed by someone else: left alone
+    api.forget_cache()
+    refreshed = p.read("id", state).outs
+    assert refreshed["versions"]["1.0.1"] == "Unlisted" and refreshed["owned"]["1.0.1"] == ours
+    writes = live.counters()["operations"]["UpdatePackageVersionsStatus"]["requests"]
+    p.delete("id", refreshed)
+    assert live_statuses(live)["1.0.0"] == "Archived" and live_statuses(live)["1.0.1"] == "Unlisted"
+    assert live.counters()["operations"]["UpdatePackageVersionsStatus"]["requests"] == writes
 
 
 def test_dispose_is_refused_without_stack_opt_in_even_if_check_is_skipped(live: EmulatorProcess) -> None:
