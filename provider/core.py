@@ -8,6 +8,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResu
 from pydantic import BaseModel, ValidationError
 
 from . import config
+from .errors import ProviderError, VersionFailure
 from .model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs
 
 M = TypeVar("M", bound=PackageArgs)
@@ -21,6 +22,18 @@ def configure(req: ConfigureRequest) -> None:
     bad key; nothing is applied by a misconfigured provider."""
     raw = {f"codeartifact:{k}": req.config.get(f"codeartifact:{k}") for k in config.CONFIG_KEYS}
     config.set_stack_config(config.StackConfig.from_pulumi(raw))
+
+
+def refresh_error(args: PackageArgs, exc: ProviderError) -> ProviderError:
+    """The same error, saying which target the refresh read and how to make it use the stack's
+    current configuration: without `--run-program`, refresh runs the provider with the
+    configuration stored in state, which is stale after `pulumi config set codeartifact:...`."""
+    target = config.effective(args)
+    where = ", ".join(f"{k}={target.get(k)}" for k in ("endpoint_url", "region", "profile", "role_arn")
+                      if target.get(k)) or "the AWS defaults"
+    hint = (f" [refresh read the target stored in this stack's state ({where}); if you changed codeartifact:* "
+            f"config since the last update, refresh with the new one: PULUMI_RUN_PROGRAM=true or --run-program]")
+    return type(exc)(exc.action, [VersionFailure(f.label, f.code, f.detail + hint) for f in exc.failures])
 
 
 def strip(props: Mapping[str, Any], output_fields: Iterable[str]) -> dict[str, Any]:

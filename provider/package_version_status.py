@@ -99,6 +99,8 @@ class PackageVersionStatusProvider(ResourceProvider):
             obs = api.find_version(args, args.version)
         except NotFound:
             return ReadResult(id_="", outs={})
+        except ProviderError as e:
+            raise core.refresh_error(args, e) from None
         # State from before `owned_*` existed: what the state held before this refresh is the best
         # record of what we left.
         owned = _owned(props) or (Observed(str(props.get("status")), str(props.get("revision")))

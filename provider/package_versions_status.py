@@ -114,6 +114,8 @@ class PackageVersionsStatusProvider(ResourceProvider):
             observed = api.observe(args)
         except NotFound:
             return ReadResult(id_="", outs={})
+        except ProviderError as e:
+            raise core.refresh_error(args, e) from None
         outs = _outputs(args, observed, props.get("original") or {}, _owned(props))
         return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
 

@@ -268,10 +268,30 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
     return LoadedSpec(path, spec, lines, name)
 
 
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def spec_files(directory: Path) -> list[Path]:
+    """Every `*.yaml` / `*.yml` file (any case) under the directory, subdirectories included,
+    hidden files and folders (`.name`) excepted, sorted so results are deterministic. Raises
+    SpecError when the directory does not exist or holds no spec file: a stack program that found
+    no spec would otherwise remove every resource."""
+    if not directory.is_dir():
+        raise SpecError([f"{directory}: the specs directory does not exist (codeartifact:specsDir); nothing was "
+                         f"registered, so nothing is removed"])
+    files = sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix.lower() in SPEC_SUFFIXES
+                   and not any(part.startswith(".") for part in p.relative_to(directory).parts))
+    if not files:
+        raise SpecError([f"{directory}: no spec file (*.yaml, *.yml) in the specs directory; nothing was "
+                         f"registered, so nothing is removed. To stop managing every package, keep a spec with "
+                         f"`packages: []`"])
+    return files
+
+
 def load_dir(directory: Path) -> list[LoadedSpec]:
-    """Every `*.yaml` / `*.yml` in the directory (sorted, so results are deterministic). All
-    files are checked before anything is reported; a package declared in two files is an error."""
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    """Every spec file under the directory (see `spec_files`). All files are checked before
+    anything is reported; a package declared in two files is an error."""
+    files = spec_files(directory)
     loaded: list[LoadedSpec] = []
     problems: list[str] = []
     for f in files:

@@ -87,6 +87,7 @@ def new_stack(tmp_path: Path, program: str, name: str = "test", files: Optional[
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_CONTINUE_ON_ERROR": "true",  # as scripts/setup's env.sh: one failing package never stops the rest
+        "PULUMI_RUN_PROGRAM": "true",  # as env.sh: refresh uses the current codeartifact:* config
         "PYTHONPATH": str(ROOT),
         **(extra_env or {}),
     })
