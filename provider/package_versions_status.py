@@ -29,6 +29,7 @@ from .model import PackageVersionsStatusArgs
 from .plan import Change, Observed, changes_for
 
 OUTPUT_FIELDS = ("revisions", "original", "owned")
+RESTORE = "restore"  # decided_by prefix of the stack program's restores
 
 
 def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed], original: Mapping[str, str],
@@ -38,11 +39,17 @@ def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed], 
     adoption left each version (refresh never changes it: the stack program restores a version
     only while it is still exactly as we left it)."""
     out = args.model_dump()
-    managed = [v for v in args.versions if v in observed]
+    # A version restored to its original leaves management with this write: it is not kept in
+    # state, so the next run (which no longer declares it) sees no difference.
+    done = {v for v, rule in (args.decided_by or {}).items()
+            if rule.startswith(RESTORE) and v in observed and observed[v].status == args.versions.get(v)}
+    if args.decided_by is not None:
+        out["decided_by"] = {v: r for v, r in args.decided_by.items() if v not in done}
+    managed = [v for v in args.versions if v in observed and v not in done]
     out["versions"] = {v: observed[v].status for v in managed}
     out["revisions"] = {v: observed[v].revision for v in managed}
     out["original"] = {v: original.get(v, observed[v].status) for v in managed}
-    out["owned"] = {v: [o.status, o.revision] for v in args.versions if (o := owned.get(v) or observed.get(v))}
+    out["owned"] = {v: [o.status, o.revision] for v in managed if (o := owned.get(v) or observed.get(v))}
     return out
 
 

@@ -155,8 +155,9 @@ def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[
     (before this run writes anything)."""
     out: dict[str, dict[str, str]] = {}
     for p in plans:
-        for v in p.decisions:
-            out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
+        for v, d in p.decisions.items():
+            if not d.rule.startswith("restore"):  # a restored version leaves management with this run
+                out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
     return out
 
 
@@ -242,4 +243,3 @@ def main() -> None:
                                               sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k != "changes"})
     pulumi.export("changes", summary["changes"])
-    pulumi.export("not_restored", skipped)

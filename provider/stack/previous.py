@@ -49,10 +49,13 @@ class PreviousResource:
 class PreviousState:
     resources: list[PreviousResource] = field(default_factory=list)
     originals: dict[str, dict[str, str]] = field(default_factory=dict)  # the ledger
+    has_ledger: bool = False
 
     def original(self, label: str, version: str) -> Optional[str]:
+        """The recorded original. Only state written before the ledger existed falls back to the
+        resources' own records (a re-shaped resource records what it found, not the original)."""
         got = self.originals.get(label, {}).get(version)
-        if got is None:
+        if got is None and not self.has_ledger:
             for r in self.resources:
                 if r.label == label and version in r.original:
                     return r.original[version]
@@ -72,6 +75,7 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
             continue
         name = str(r.get("urn", "")).split("::")[-1]
         if rtype.endswith(LEDGER):
+            state.has_ledger = True
             for label, versions in (outs.get("originals") or {}).items():
                 state.originals[str(label)] = {str(v): str(s) for v, s in (versions or {}).items()}
         elif rtype.endswith(BATCHED):
@@ -85,6 +89,8 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
             state.resources.append(PreviousResource("batched", name, dict(ins), owned,
                                                     {str(v): str(s) for v, s in (outs.get("original") or {}).items()}))
         elif rtype.endswith(PER_VERSION):
+            if str(ins.get("decided_by") or "").startswith("restore") and outs.get("status") == ins.get("status"):
+                continue  # restored: the version left management with that write
             version = str(ins.get("version") or outs.get("version"))
             owned_one = _observed(outs.get("owned_status"), outs.get("owned_revision")) or \
                 _observed(outs.get("status"), outs.get("revision"))
