@@ -55,8 +55,7 @@ def adopt(a: argparse.Namespace) -> str:
         if args.namespace:
             entry["namespace"] = args.namespace
         entry["package"] = args.package
-        if "Disposed" in versions.values():
-            entry["allow_dispose"] = True  # already disposed: declaring it so is not a new disposal
+        # An already-Disposed version declared Disposed is settled: it needs no opt-in.
         entry["versions"] = versions
         packages.append(entry)
     doc: dict[str, Any] = {"domain": a.domain}

@@ -42,6 +42,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
     s.add_argument("--stack", default="", help="stack name for the heading")
+    s.add_argument("--detail", help="also write the full per-version Markdown here (for a CI artifact)")
     sn = sub.add_parser("snapshot", help="save the live versions of a repository as JSON (read-only)")
     sn.add_argument("--domain")
     sn.add_argument("--domain-owner")
@@ -91,7 +92,10 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         raw = sys.stdin.read() if args.preview == "-" else Path(args.preview).read_text()
         plan = Path(args.plan).read_text() if args.plan and Path(args.plan).exists() else None
-        sys.stdout.write(summarize(raw, plan, args.stack))
+        detail: list[str] = []
+        sys.stdout.write(summarize(raw, plan, args.stack, detail))
+        if args.detail:
+            Path(args.detail).write_text(detail[0])
         return 0
     if args.cmd == "snapshot":
         return _snapshot(args)

@@ -67,6 +67,16 @@ def validate(model: type[M], news: Mapping[str, Any],
         return None, failures_of(e)
 
 
+def dispose_refusal(args: PackageArgs) -> str:
+    """Why disposing is refused here, naming the missing opt-in half (or both)."""
+    missing = [half for ok, half in ((args.allow_dispose, "allow_dispose=True on the resource (`allow_dispose: true` "
+                                                          "in the spec)"),
+                                     (config.stack_config().allow_dispose,
+                                      "`pulumi config set codeartifact:allowDispose true` on the stack"))
+               if not ok]
+    return f"{DISPOSE_OPT_IN}; missing: {' and '.join(missing)}"
+
+
 def dispose_allowed(args: PackageArgs) -> bool:
     """Both opt-ins: the resource's allow_dispose and the stack's codeartifact:allowDispose."""
     return bool(args.allow_dispose and config.stack_config().allow_dispose)

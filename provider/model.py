@@ -122,6 +122,18 @@ class PackageArgs(ConnectionArgs):
         return (self.domain, self.domain_owner, self.repository, self.format, self.namespace, self.package)
 
 
+def normalized_name(fmt: str, name: Optional[str]) -> str:
+    """A package name (or namespace) as CodeArtifact compares it: PyPI names by PEP 503
+    (`Acme.SDK` = `acme-sdk`), NuGet and Swift names case-insensitively; others exactly."""
+    if not name:
+        return ""
+    if fmt == "pypi":
+        return re.sub(r"[-_.]+", "-", name).lower()
+    if fmt in ("nuget", "swift"):
+        return name.lower()
+    return name
+
+
 def _check_version(v: str) -> str:
     return _match(v, NAME_RE, "version")
 

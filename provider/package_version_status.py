@@ -59,7 +59,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         args, failures = core.validate(PackageVersionStatusArgs, news, OUTPUT_FIELDS)
         if args is not None:
             if args.status == "Disposed" and not core.dispose_allowed(args):
-                failures.append(CheckFailure("status", core.DISPOSE_OPT_IN))
+                failures.append(CheckFailure("status", core.dispose_refusal(args)))
             if (_olds or {}).get("status") == "Disposed" and args.status != "Disposed":
                 failures.append(CheckFailure(
                     "status", f"{args.label(args.version)} was Disposed, which is irreversible; it cannot become "
@@ -137,7 +137,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         # Defence in depth: check() already refused this; never dispose on a path that skipped it.
         if args.status == "Disposed" and not core.dispose_allowed(args):
             raise ProviderError("disposing", [VersionFailure(args.label(args.version), "DISPOSE_NOT_ALLOWED",
-                                                             core.DISPOSE_OPT_IN)])
+                                                             core.dispose_refusal(args))])
 
 
 class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersionStatus"):

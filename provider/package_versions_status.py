@@ -84,7 +84,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
             old_versions = (_olds or {}).get("versions") or {}
             for v, status in args.versions.items():
                 if status == "Disposed" and not core.dispose_allowed(args):
-                    failures.append(CheckFailure(f"versions.{v}", core.DISPOSE_OPT_IN))
+                    failures.append(CheckFailure(f"versions.{v}", core.dispose_refusal(args)))
                 if old_versions.get(v) == "Disposed" and status != "Disposed":
                     failures.append(CheckFailure(
                         f"versions.{v}", f"{args.label(v)} was Disposed, which is irreversible; it cannot become "
@@ -167,7 +167,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         disposing = [c.version for c in changes if c.target == "Disposed"]
         if disposing and not core.dispose_allowed(args):
             raise ProviderError("disposing", [VersionFailure(args.label(v), "DISPOSE_NOT_ALLOWED",
-                                                             core.DISPOSE_OPT_IN) for v in disposing])
+                                                             core.dispose_refusal(args)) for v in disposing])
 
 
 class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersionsStatus"):

@@ -50,6 +50,12 @@ class PackagePlan:
     def label(self) -> str:
         return self.args.label("").rstrip("@")
 
+    def registered(self) -> dict[str, Decision]:
+        """The decisions a resource carries: a version that is Disposed and declared Disposed is
+        settled for good (nothing can ever change it), so it needs no resource and no opt-in."""
+        return {v: d for v, d in self.decisions.items()
+                if not (d.status == "Disposed" and self.live[v].status == "Disposed")}
+
     def changes(self) -> dict[str, dict[str, str]]:
         return {v: {"from": self.live[v].status, "to": d.status, "rule": d.rule}
                 for v, d in self.decisions.items() if self.live[v].status != d.status}
@@ -114,11 +120,14 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
         if disposing and not (pkg.allow_dispose and dispose_ok):
+            missing = " and ".join(h for ok, h in ((pkg.allow_dispose, "`allow_dispose: true` in the spec"),
+                                                   (dispose_ok, "`pulumi config set codeartifact:allowDispose true`"))
+                                   if not ok)
             problems.append(
                 f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
                 f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
-                f"true`")
+                f"true`; missing: {missing}")
         plans.append(PackagePlan(ls, i, pkg, args, live, decisions))
     if problems:
         raise spec.SpecError(problems)
@@ -155,7 +164,7 @@ def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[
     (before this run writes anything)."""
     out: dict[str, dict[str, str]] = {}
     for p in plans:
-        for v, d in p.decisions.items():
+        for v, d in p.registered().items():
             if not d.rule.startswith("restore"):  # a restored version leaves management with this run
                 out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
     return out
@@ -172,9 +181,12 @@ def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource
             continue
         managed += len(p.decisions)
         a = p.args
+        active = p.registered()
+        if not active:
+            continue
         conn = {k: getattr(a, k) for k in ("region", "endpoint_url", "profile", "role_arn", "max_attempts")}
         if p.pkg.resource == "per-version":
-            for v, d in p.decisions.items():
+            for v, d in active.items():
                 PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
                                      repository=a.repository, format=a.format, namespace=a.namespace,
                                      package=a.package, version=v, status=d.status, decided_by=d.rule,
@@ -183,8 +195,8 @@ def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource
         else:
             PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                   format=a.format, namespace=a.namespace, package=a.package,
-                                  versions={v: d.status for v, d in p.decisions.items()},
-                                  decided_by={v: d.rule for v, d in p.decisions.items()},
+                                  versions={v: d.status for v, d in active.items()},
+                                  decided_by={v: d.rule for v, d in active.items()},
                                   allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
                                   opts=opts, **conn)
         c = p.changes()

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .rules import ecosystems
-from .model import DesiredStatus, Format, PackageArgs
+from .model import DesiredStatus, Format, PackageArgs, normalized_name
 
 MAX_SPEC_BYTES = 5 * 1024 * 1024
 
@@ -170,12 +170,13 @@ class SpecFile(BaseModel):
     def _checks(self) -> "SpecFile":
         PackageArgs(domain=self.domain, domain_owner=self.domain_owner, repository=self.repository,
                     format="npm", package="x")
-        seen: set[tuple[str, Optional[str], str]] = set()
+        seen: dict[tuple[str, str, str], int] = {}
         for i, p in enumerate(self.packages):
-            key = (p.format, p.namespace, p.package)
+            key = (p.format, normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
             if key in seen:
-                raise ValueError(f"packages.{i}: package declared twice in this file")
-            seen.add(key)
+                raise ValueError(f"packages.{i}: package declared twice in this file (also packages[{seen[key]}]"
+                                 + (f"; {p.format} names compare as {key[2]!r}" if key[2] != p.package else "") + ")")
+            seen[key] = i
         return self
 
 
@@ -233,16 +234,60 @@ def _fmt_loc(loc: tuple[Any, ...]) -> str:
     return out or "(file)"
 
 
+def _refuse_anchors(text: str, name: str) -> None:
+    """Anchors, aliases and merge keys are refused: a spec must read the same to every reviewer,
+    and nested aliases can make a few hundred bytes expand to gigabytes. Scanning is linear."""
+    for token in yaml.scan(text, Loader=_Loader):
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            kind = "anchor" if isinstance(token, yaml.AnchorToken) else "alias"
+            raise SpecError([f"{name}:{token.start_mark.line + 1}: (file): YAML {kind} `{token.value}` refused: "
+                             f"write each value out (anchors, aliases and merge keys are not allowed in specs)"])
+
+
+def _refuse_duplicate_keys(node: Any, name: str, path: tuple[Any, ...]) -> None:
+    """A key given twice in one mapping is an error naming both lines (YAML would keep the last)."""
+    problems: list[str] = []
+
+    def walk(n: Any, loc: tuple[Any, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in n.value:
+                key = str(k.value)
+                if key in seen:
+                    problems.append(f"{name}:{k.start_mark.line + 1}: {_fmt_loc(loc + (key,))}: duplicate key "
+                                    f"{key!r} (also at line {seen[key]}); YAML would silently keep only the last")
+                else:
+                    seen[key] = k.start_mark.line + 1
+                walk(v, loc + (key,))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, loc + (i,))
+
+    walk(node, path)
+    if problems:
+        raise SpecError(problems)
+
+
 def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
     """Parses and validates one spec file. Raises SpecError naming file:line: field."""
     name = display or str(path)
     size = path.stat().st_size
     if size > MAX_SPEC_BYTES:
         raise SpecError([f"{name}:1: (file): {size} bytes is larger than the {MAX_SPEC_BYTES} byte limit"])
-    text = path.read_text(encoding="utf-8", errors="strict")
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+        raise SpecError([f"{name}:1: (file): not UTF-8 text ({e.reason} at byte {e.start})"]) from None
+    try:
+        _refuse_anchors(text, name)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _refuse_duplicate_keys(node, name, ())
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -302,10 +347,12 @@ def load_dir(directory: Path) -> list[LoadedSpec]:
     owners: dict[tuple[Any, ...], str] = {}
     for ls in loaded:
         for i, p in enumerate(ls.spec.packages):
-            key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, p.format, p.namespace, p.package)
+            key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, p.format,
+                   normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
             where = f"{ls.name}:{ls.line(('packages', i))}"
             if key in owners:
-                problems.append(f"{where}: packages[{i}]: package also declared at {owners[key]}")
+                same = f" ({p.format} names compare as {key[-1]!r})" if key[-1] != p.package else ""
+                problems.append(f"{where}: packages[{i}]: package also declared at {owners[key]}{same}")
             owners.setdefault(key, where)
     if problems:
         raise SpecError(problems)

@@ -64,36 +64,118 @@ def collect(preview: dict[str, Any], plan: Optional[dict[str, Any]] = None) -> d
     return dict(out)
 
 
-def render(changes: dict[str, list[dict[str, str]]], stack: str = "") -> str:
+GITHUB_COMMENT_LIMIT = 65536
+BUDGET = 60000  # leaves room for the not-restored list and the fold notice
+FOLDED = ("_The per-version detail did not fit a pull request comment: it is in the workflow's "
+          "`codeartifact-status-detail` artifact (`python -m provider summary --detail FILE`)._")
+
+
+def _groups(items: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, str]]]:
+    groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for c in items:
+        groups[(c["from"], c["to"])].append(c)
+    return dict(sorted(groups.items()))
+
+
+def _header(changes: dict[str, list[dict[str, str]]], stack: str) -> list[str]:
     total = sum(len(v) for v in changes.values())
     disposals = sum(1 for v in changes.values() for c in v if c["to"] == "Disposed")
     lines = [f"## CodeArtifact package version status{f' ({stack})' if stack else ''}", ""]
     if not total:
-        lines += ["No status changes: the repositories match the specs.", ""]
-        return "\n".join(lines)
-    lines += [f"**{total} version status change(s)** in {len(changes)} package(s)"
-              + (f" · **{disposals} disposal(s): irreversible, assets deleted**" if disposals else ""), "",
-              "| package | change | count | versions | decided by |", "|---|---|---|---|---|"]
+        return lines + ["No status changes: the repositories match the specs.", ""]
+    return lines + [f"**{total} version status change(s)** in {len(changes)} package(s)"
+                    + (f" · **{disposals} disposal(s): irreversible, assets deleted**" if disposals else ""), ""]
+
+
+def _table(changes: dict[str, list[dict[str, str]]], shown: int) -> list[str]:
+    head = "| package | change | count | versions | decided by |" if shown else "| package | change | count |"
+    lines = [head, "|---|---|---|---|---|" if shown else "|---|---|---|"]
     for label in sorted(changes):
-        groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-        for c in changes[label]:
-            groups[(c["from"], c["to"])].append(c)
-        for (frm, to), items in sorted(groups.items()):
-            shown = ", ".join(c["version"] for c in items[:SHOWN_VERSIONS])
-            more = f" … (+{len(items) - SHOWN_VERSIONS})" if len(items) > SHOWN_VERSIONS else ""
-            rules = ", ".join(f"{r} ({n})" for r, n in Counter(c["rule"] or "?" for c in items).most_common())
+        for (frm, to), items in _groups(changes[label]).items():
             flag = " ⚠️ **DISPOSE**" if to == "Disposed" else ""
-            lines.append(f"| `{label}` | {frm} → {to}{flag} | {len(items)} | {shown}{more} | {rules} |")
-    lines.append("")
+            if not shown:
+                lines.append(f"| `{label}` | {frm} → {to}{flag} | {len(items)} |")
+                continue
+            listed = ", ".join(c["version"] for c in items[:shown])
+            more = f" … (+{len(items) - shown})" if len(items) > shown else ""
+            rules = ", ".join(f"{r} ({n})" for r, n in Counter(c["rule"] or "?" for c in items).most_common())
+            lines.append(f"| `{label}` | {frm} → {to}{flag} | {len(items)} | {listed}{more} | {rules} |")
+    return lines + [""]
+
+
+def _details(changes: dict[str, list[dict[str, str]]]) -> list[str]:
+    lines: list[str] = []
     for label in sorted(changes):
         lines += [f"<details><summary><code>{label}</code>: {len(changes[label])} change(s)</summary>", "",
                   "| version | from | to | decided by |", "|---|---|---|---|"]
         lines += [f"| {c['version']} | {c['from']} | {c['to']} | {c['rule']} |" for c in changes[label]]
         lines += ["", "</details>", ""]
-    return "\n".join(lines)
+    return lines
 
 
-def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "") -> str:
+def _compact(changes: dict[str, list[dict[str, str]]], budget: int) -> list[str]:
+    """One line per package with its transition counts, as many packages as the budget holds."""
+    lines: list[str] = []
+    used = 0
+    labels = sorted(changes)
+    for n, label in enumerate(labels):
+        counts = ", ".join(f"{frm} → {to}{' ⚠️ DISPOSE' if to == 'Disposed' else ''}: {len(items)}"
+                           for (frm, to), items in _groups(changes[label]).items())
+        line = f"- `{label}`: {counts}"
+        if used + len(line) + 200 > budget:
+            rest = labels[n:]
+            lines.append(f"- … and {len(rest)} more package(s) with {sum(len(changes[x]) for x in rest)} change(s)")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return lines + [""]
+
+
+def render(changes: dict[str, list[dict[str, str]]], stack: str = "", budget: int = BUDGET) -> str:
+    """The Markdown comment. It always fits GitHub's 65,536-character limit: when the full
+    per-version detail does not fit, it folds to a table per package and transition, then to
+    counts only, then to one line per package, and says where the full detail is."""
+    head = _header(changes, stack)
+    if not any(changes.values()):
+        return "\n".join(head)
+    levels = (_table(changes, SHOWN_VERSIONS) + _details(changes), _table(changes, SHOWN_VERSIONS), _table(changes, 0))
+    for level, body in enumerate(levels):
+        text = "\n".join(head + body)
+        if level == 0 and len(text) <= budget:
+            return text
+        if len(text) + len(FOLDED) + 2 <= budget:
+            return text + "\n" + FOLDED + "\n"
+    return "\n".join(head + _compact(changes, budget - len("\n".join(head)) - len(FOLDED)) + [FOLDED, ""])
+
+
+def render_detail(changes: dict[str, list[dict[str, str]]], stack: str = "") -> str:
+    """Every version, for the CI artifact (no size limit)."""
+    return "\n".join(_header(changes, stack) + _table(changes, SHOWN_VERSIONS) + _details(changes))
+
+
+def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
+    """The versions leaving management that this run leaves alone instead of restoring."""
+    if not not_restored:
+        return ""
+    n = sum(len(v) for v in not_restored.values())
+    lines = [f"**{n} version(s) leaving management are not restored** (left exactly as they are):", ""]
+    for label in sorted(not_restored):
+        items = sorted(not_restored[label].items())
+        lines.append(f"- `{label}`: " + "; ".join(f"{v}: {why}" for v, why in items[:SHOWN_VERSIONS])
+                     + (f" … (+{len(items) - SHOWN_VERSIONS})" if len(items) > SHOWN_VERSIONS else ""))
+    return "\n".join(lines + [""])
+
+
+def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "",
+              detail: Optional[list[str]] = None) -> str:
+    """The PR comment (within GitHub's limit); with ``detail`` (a list), the full per-version
+    Markdown is appended to it for the artifact."""
     preview = json.loads(preview_json)
     plan = json.loads(plan_json) if plan_json else None
-    return render(collect(preview, plan), stack)
+    changes = collect(preview, plan)
+    not_restored = render_not_restored((plan or {}).get("not_restored") or {})
+    if detail is not None:
+        detail.append(render_detail(changes, stack) + not_restored)
+    if len(not_restored) > 4000:
+        not_restored = not_restored[:not_restored.rfind("\n", 0, 3900)] + "\n- … (the rest is in the artifact)\n"
+    return render(changes, stack, BUDGET - len(not_restored)) + not_restored

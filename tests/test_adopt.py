@@ -12,6 +12,7 @@ import yaml
 
 from provider import program
 from tests.emulator_harness import ROOT, EmulatorProcess, aws_env
+from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = pytest.mark.emulator
 
@@ -35,7 +36,35 @@ def test_adopted_spec_reflects_live_statuses_and_changes_nothing(provider_env: E
     assert by_name["ui"]["versions"] == {"1.0.0": "Published", "1.2.0": "Archived", "1.10.0": "Unlisted"}
     assert list(by_name["ui"]["versions"]) == ["1.0.0", "1.2.0", "1.10.0"]  # ecosystem order
     assert by_name["sdk"]["versions"] == {"0.9": "Disposed", "1.0": "Published"}
-    assert by_name["sdk"]["allow_dispose"] is True  # already disposed: declaring it is no new disposal
+    assert "allow_dispose" not in by_name["sdk"]  # already disposed: declaring it so needs no opt-in
     plans = program.plan(specs)
     assert sum(len(p.changes()) for p in plans) == 0
     assert sum(len(p.decisions) for p in plans) == 5
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")
+def test_adopt_round_trips_through_the_engine_without_enabling_disposal(emulator: EmulatorProcess,
+                                                                         tmp_path: Path) -> None:
+    """adopt -> validate -> up changes nothing -> preview --expect-no-changes, on a repository with
+    Disposed, Unfinished and Archived versions, and the stack's allowDispose left off."""
+    emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+        {"format": "pypi", "name": "sdk", "versions": [
+            "1.0", {"version": "0.9", "status": "Disposed"}, {"version": "1.1", "status": "Unfinished"},
+            {"version": "0.8", "status": "Archived"}, {"version": "0.7", "status": "Unlisted"}]},
+    ]}]}]})
+    spec_text = subprocess.run([sys.executable, "-m", "provider", "adopt", "--domain", "dom", "--repository", "repo",
+                                "--endpoint-url", emulator.url, "--region", "us-east-1"],
+                               cwd=ROOT, env=aws_env(), check=True, capture_output=True, text=True).stdout
+    s = new_stack(tmp_path, (ROOT / "__main__.py").read_text(), files={"specs/repo.yaml": spec_text},
+                  refresh_always=True)
+    valid = subprocess.run([sys.executable, "-m", "provider", "validate", str(s.workdir / "specs")], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert valid.returncode == 0, valid.stderr
+    s.config("codeartifact:endpointUrl", emulator.url)
+    s.config("codeartifact:region", "us-east-1")
+    emulator.admin("counters/reset", {})
+    s.run("up", "--yes", "--skip-preview")
+    ops = emulator.counters()["operations"]
+    assert not any(ops.get(o, {}).get("requests") for o in ("UpdatePackageVersionsStatus", "DisposePackageVersions"))
+    s.run("preview", "--expect-no-changes")

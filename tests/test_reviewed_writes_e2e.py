@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from provider.summary import collect
+from provider.summary import collect, summarize
 from tests.emulator_harness import ROOT, EmulatorProcess, client, start_emulator
 from tests.pulumi_harness import Stack, new_stack, pulumi_available
 
@@ -54,6 +54,7 @@ def reviewed(s: Stack) -> set[tuple[str, str, str, str]]:
     code, preview, err = s.json("preview", env={"CODEARTIFACT_STATUS_PLAN": str(plan)})
     assert code == 0, err
     changes = collect(preview, json.loads(plan.read_text()))
+    s.last_summary = summarize(json.dumps(preview), plan.read_text())  # type: ignore[attr-defined]
     return {(label.split("/")[-1], c["version"], c["from"], c["to"]) for label, cs in changes.items() for c in cs}
 
 
@@ -127,6 +128,8 @@ def test_every_up_makes_exactly_the_reviewed_changes_restores_included(emulator:
     set_spec(s, V2)
     second = reviewed(s)
     assert second == {("a", "1.0.2", "Archived", "Published")}  # the restore, and only it
+    assert "restore (no longer selected) (1)" in s.last_summary  # type: ignore[attr-defined]
+    assert "`dom/repo/npm/b`: 1.0.0: changed by someone else" in s.last_summary  # type: ignore[attr-defined]
     assert up_and_diff(s, emulator) == second
     now = statuses(emulator)
     assert now[("b", "1.0.0")] == "Archived"  # someone else's change: never overwritten by a restore

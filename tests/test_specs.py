@@ -105,3 +105,29 @@ def test_committed_schema_matches_the_models() -> None:
 def test_example_specs_validate_and_reference_the_schema() -> None:
     loaded = spec.load_dir(ROOT / "specs")
     assert loaded and all(ls.path.read_text().startswith("# yaml-language-server: $schema=") for ls in loaded)
+
+
+def test_pr_summary_always_fits_a_github_comment() -> None:
+    """20,000 changes: the comment stays within GitHub's 65,536 characters, names every package
+    with each transition's count, and points to the full detail, which lists every version."""
+    from provider.summary import GITHUB_COMMENT_LIMIT, render, render_detail
+
+    changes = {f"acme/releases/npm/pkg-{i:03d}": [
+        {"version": f"1.{j // 50}.{j % 50}", "from": "Published", "to": "Archived" if j % 3 else "Unlisted",
+         "rule": "old"} for j in range(100)] for i in range(200)}
+    text = render(changes, "prod")
+    assert len(text) <= GITHUB_COMMENT_LIMIT
+    assert "20000 version status change(s)" in text and "artifact" in text
+    for label, items in changes.items():
+        archived = sum(1 for c in items if c["to"] == "Archived")
+        assert f"| `{label}` | Published → Archived | {archived} |" in text
+        assert f"| `{label}` | Published → Unlisted | {100 - archived} |" in text
+    detail = render_detail(changes, "prod")
+    assert all(f"| {c['version']} | Published | {c['to']} | old |" in detail for c in changes["acme/releases/npm/pkg-007"])
+    one = {"acme/releases/npm/big": changes["acme/releases/npm/pkg-000"] * 200}  # one huge package
+    assert len(render(one)) <= GITHUB_COMMENT_LIMIT
+    many = {f"acme/releases/npm/p{i:05d}": changes["acme/releases/npm/pkg-000"][:2] for i in range(10000)}
+    folded = render(many)
+    assert len(folded) <= GITHUB_COMMENT_LIMIT and "more package(s)" in folded
+    small = render({"a/b/npm/c": changes["acme/releases/npm/pkg-000"][:3]})
+    assert "<details>" in small and "artifact" not in small
