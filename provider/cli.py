@@ -163,6 +163,9 @@ def _plan(args: argparse.Namespace) -> int:
     except (snapshot.SnapshotError, spec.SpecError) as e:
         print(e, file=sys.stderr)
         return 1
+    for p in plans:
+        for w in p.warnings:
+            print(f"warning: {w}", file=sys.stderr)
     report: list[dict[str, Any]] = [{"package": p.label,
                                      "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else "",
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,

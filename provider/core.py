@@ -88,9 +88,24 @@ def check_result(args: Optional[BaseModel], news: Mapping[str, Any], failures: l
     return CheckResult(inputs, failures)
 
 
+def raise_problem(props: Mapping[str, Any]) -> None:
+    """A package the stack program could not plan this run fails here, in create or update, not
+    in check: the engine stops the whole deployment on a check failure, but with
+    --continue-on-error goes on with every other resource after a failed create or update (whose
+    state it keeps as it was)."""
+    problem = props.get("problem")
+    if problem:
+        label = "/".join(str(props[k]) for k in ("domain", "repository", "format", "namespace", "package")
+                         if props.get(k))
+        raise ProviderError("planning", [VersionFailure(f"{label}@*", "SPEC_PROBLEM", str(problem))])
+
+
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any], compared: Iterable[str],
          identity: Iterable[str] = IDENTITY_FIELDS) -> DiffResult:
-    """Identity fields force replacement; everything else in ``compared`` updates in place."""
+    """Identity fields force replacement; everything else in ``compared`` updates in place. A
+    resource carrying a `problem` always differs, so that its update reports the problem."""
+    if news.get("problem"):
+        return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
     def norm(v: Any) -> Any:
         return None if v in ("", None) else v
 

@@ -80,6 +80,26 @@ def matches_static(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
     return True
 
 
+def unmatched_patterns(pkg: PackageSpec, live: dict[str, LiveVersion]) -> list[tuple[tuple[object, ...], str]]:
+    """Version patterns that select no live version: a `protected` entry (which then protects
+    nothing), and `match.versions` / `match.glob` entries of a rule. (location, message) each."""
+    out: list[tuple[tuple[object, ...], str]] = []
+    for i, p in enumerate(pkg.protected):
+        if not any(v == p or fnmatch.fnmatchcase(v, p) for v in live):
+            out.append((("protected", i), f"protected[{i}]: {p!r} matches no version of the package, so it protects "
+                                          f"nothing (protected takes exact versions or shell globs such as '4.*', "
+                                          f"not ranges)"))
+    for i, r in enumerate(pkg.rules):
+        for j, v in enumerate(r.match.versions or []):
+            if v not in live:
+                out.append((("rules", i, "match", "versions", j),
+                            f"rules[{i}].match.versions[{j}]: version {v!r} does not exist in the repository"))
+        for j, g in enumerate(r.match.globs()):
+            if not any(fnmatch.fnmatchcase(v, g) for v in live):
+                out.append((("rules", i, "match", "glob"), f"rules[{i}].match.glob: {g!r} matches no version"))
+    return out
+
+
 def needs_published_time(pkg: PackageSpec) -> bool:
     return any(r.match.older_than_days is not None for r in pkg.rules)
 

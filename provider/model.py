@@ -67,6 +67,8 @@ class PackageArgs(ConnectionArgs):
     package: str
     allow_dispose: bool = False
     restore_on_delete: bool = False
+    problem: Optional[str] = Field(None, description="set by the stack program when this package's spec cannot be "
+                                                     "planned: `check` then fails this resource only, naming it")
 
     @field_validator("domain")
     @classmethod

@@ -57,7 +57,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         """Validates arguments; one CheckFailure per bad property. Also refuses Disposed without both
         opt-ins, and leaving Disposed (it is irreversible)."""
         args, failures = core.validate(PackageVersionStatusArgs, news, OUTPUT_FIELDS)
-        if args is not None:
+        if args is not None and not args.problem:
             if args.status == "Disposed" and not core.dispose_allowed(args):
                 failures.append(CheckFailure("status", core.dispose_refusal(args)))
             if (_olds or {}).get("status") == "Disposed" and args.status != "Disposed":
@@ -76,6 +76,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         the desired status (locked to the observed status and revision).
 
         Contract: raises NotFound (naming the version) if it does not exist, and nothing is applied."""
+        core.raise_problem(props)
         args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
         try:
             obs = api.find_version(args, args.version)
@@ -114,6 +115,7 @@ class PackageVersionStatusProvider(ResourceProvider):
 
         Contract: a change made by someone else since that read fails closed (ConflictError naming
         the version, expected vs actual) and nothing is overwritten."""
+        core.raise_problem(news)
         args = PackageVersionStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
         current, revision = olds.get("status"), olds.get("revision")
         original = str(olds.get("original_status") or current)
@@ -160,13 +162,14 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
                  restore_on_delete: bool = False, decided_by: Optional[str] = None, region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 problem: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "version": version, "status": status,
             "allow_dispose": allow_dispose, "restore_on_delete": restore_on_delete, "decided_by": decided_by,
             "region": region,
             "endpoint_url": endpoint_url, "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
+            "problem": problem,
             "revision": None, "original_status": None, "owned_status": None, "owned_revision": None,
         }
         super().__init__(PackageVersionStatusProvider(), resource_name, props, opts)

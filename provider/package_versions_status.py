@@ -80,7 +80,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         """Validates arguments; one CheckFailure per bad property (``versions.<v>`` for a bad status).
         Refuses Disposed without both opt-ins, and any version leaving Disposed."""
         args, failures = core.validate(PackageVersionsStatusArgs, news, OUTPUT_FIELDS)
-        if args is not None:
+        if args is not None and not args.problem:
             old_versions = (_olds or {}).get("versions") or {}
             for v, status in args.versions.items():
                 if status == "Disposed" and not core.dispose_allowed(args):
@@ -100,6 +100,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
 
         Contract: if any declared version does not exist, raises NotFound naming every missing
         version and applies nothing."""
+        core.raise_problem(props)
         args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
         observed = api.observe(args)
         changes, missing = changes_for(args.versions, observed)
@@ -134,6 +135,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         Contract: versions changed by someone else since the last read fail closed (one ConflictError
         naming each, expected vs actual); the rest of the package is still applied, and the next
         refresh reports everything as it is."""
+        core.raise_problem(news)
         args = PackageVersionsStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
         last = _last_read(olds)
         owned = _owned(olds)
@@ -190,13 +192,13 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
                  region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 problem: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "versions": versions, "allow_dispose": allow_dispose,
             "restore_on_delete": restore_on_delete, "decided_by": decided_by, "region": region,
             "endpoint_url": endpoint_url,
-            "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts,
+            "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts, "problem": problem,
             "revisions": None, "original": None, "owned": None,
         }
         super().__init__(PackageVersionsStatusProvider(), resource_name, props, opts)

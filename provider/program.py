@@ -16,7 +16,7 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -24,7 +24,8 @@ import pulumi
 
 from . import config, spec
 from .errors import ProviderError
-from .expand import Decision, ExpansionError, LiveVersion, expand, matches_protected, needs_published_time
+from .expand import (Decision, ExpansionError, LiveVersion, expand, matches_protected, needs_published_time,
+                     unmatched_patterns)
 from .live import list_versions
 from .model import PackageArgs
 from .package_version_status import PackageVersionStatus
@@ -45,6 +46,8 @@ class PackagePlan:
     args: PackageArgs
     live: dict[str, LiveVersion]
     decisions: dict[str, Decision]
+    problems: list[str] = field(default_factory=list)  # this package only: it is not planned
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -76,15 +79,19 @@ def live_listing(args: PackageArgs, with_published_time: bool) -> dict[str, Live
 
 
 def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
-         allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None) -> list[PackagePlan]:
+         allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
+         isolate: bool = False) -> list[PackagePlan]:
     """Loads specs and expands them against live data from ``listing`` (the service, or a saved
-    snapshot for `python -m provider plan --live`). Raises spec.SpecError with every problem
-    found (each as file:line: field); never writes. ``allow_dispose`` and ``default_owner``
-    default to the stack configuration."""
+    snapshot for `python -m provider plan --live`); never writes. ``allow_dispose`` and
+    ``default_owner`` default to the stack configuration.
+
+    Spec-wide problems (YAML, schema, duplicate packages) raise spec.SpecError. A problem that
+    concerns one package (a missing version or package, a rule conflict, a listing error, a
+    missing dispose opt-in) raises too, with every problem found, unless ``isolate``: then that
+    package's plan carries the problem (``PackagePlan.problems``) and the others are planned."""
     loaded = spec.load_dir(specs_dir)
     now = time.time() if now is None else now
     plans: list[PackagePlan] = []
-    problems: list[str] = []
     stack = config.stack_config()
     owner = stack.domain_owner if default_owner is None else default_owner
     dispose_ok = stack.allow_dispose if allow_dispose is None else allow_dispose
@@ -107,16 +114,21 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
     for (ls, i, pkg, args), live in zip(todo, listings):
         where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
         if isinstance(live, ProviderError):
-            problems.append(f"{where_pkg}: packages[{i}]: {live.failures[0].code}: {live.failures[0].detail}")
+            plans.append(PackagePlan(ls, i, pkg, args, {}, {}, [
+                f"{where_pkg}: packages[{i}]: {live.failures[0].code}: {live.failures[0].detail}"]))
             continue
 
         def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
             return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
 
+        warnings = [f"{where(loc)}{msg}" for loc, msg in unmatched_patterns(pkg, live)]
+        problems: list[str] = []
+        if pkg.unmatched_patterns == "error":
+            problems, warnings = warnings, []
         try:
             decisions = expand(pkg, live, now, where)
         except ExpansionError as e:
-            problems.extend(e.problems)
+            plans.append(PackagePlan(ls, i, pkg, args, live, {}, problems + e.problems, warnings))
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
         if disposing and not (pkg.allow_dispose and dispose_ok):
@@ -128,9 +140,10 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
                 f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
                 f"true`; missing: {missing}")
-        plans.append(PackagePlan(ls, i, pkg, args, live, decisions))
-    if problems:
-        raise spec.SpecError(problems)
+        plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings))
+    broken = [msg for p in plans for msg in p.problems]
+    if broken and not isolate:
+        raise spec.SpecError(broken)
     return plans
 
 
@@ -152,8 +165,11 @@ def with_restores(plans: list[PackagePlan], previous: PreviousState,
     specs that still have restores to make come back as plans of their own, for this run only.
     Returns the plans and the versions left alone, with the reason."""
     current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions)
-               for p in plans]
-    restores, orphans, skipped = plan_restores(current, previous, listing)
+               for p in plans if not p.problems]
+    broken = {p.label for p in plans if p.problems}  # not planned this run: their versions stay as they are
+    restores, orphans, skipped = plan_restores(
+        current, PreviousState([r for r in previous.resources if r.label not in broken], previous.originals,
+                               previous.has_ledger), listing)
     for p in plans:
         p.decisions.update(restores.get(p.label, {}))
     return plans + [_orphan_plan(o) for o in orphans], skipped
@@ -170,13 +186,39 @@ def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[
     return out
 
 
-def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None) -> dict[str, Any]:
+def register_broken(p: PackagePlan, previous: PreviousState) -> None:
+    """Registers a package that cannot be planned this run so that it fails alone, visibly: its
+    resources (as the last run left them, or one new one) carry the problem, which `check` reports
+    as this resource's error, so the engine keeps their state and applies every other package."""
+    problem = "\n".join(p.problems)
+    a = p.args
+    before = [r for r in previous.resources if r.label == p.label]
+    for r in before:
+        if r.kind == "per-version":
+            PackageVersionStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                 format=a.format, namespace=a.namespace, package=a.package,
+                                 version=str(r.inputs.get("version")), status=str(r.inputs.get("status") or "Published"),
+                                 problem=problem)
+        else:
+            PackageVersionsStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                  format=a.format, namespace=a.namespace, package=a.package,
+                                  versions=dict(r.inputs.get("versions") or {}), problem=problem)
+    if not before:
+        PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                              format=a.format, namespace=a.namespace, package=a.package, versions={}, problem=problem)
+
+
+def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None,
+             previous: Optional[PreviousState] = None) -> dict[str, Any]:
     """Registers the resources (each depending on ``depends_on``, the ledger) and returns the
     summary that the stack exports."""
     opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
     changes: dict[str, dict[str, dict[str, str]]] = {}
     managed = 0
     for p in plans:
+        if p.problems:
+            register_broken(p, previous or PreviousState())
+            continue
         if not p.decisions:
             continue
         managed += len(p.decisions)
@@ -207,7 +249,8 @@ def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource
                            else ""))
     total = sum(len(c) for c in changes.values())
     return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
-            "planned_changes": total, "changes": changes}
+            "planned_changes": total, "changes": changes,
+            "failed_packages": {p.label: p.problems for p in plans if p.problems}}
 
 
 def _stack_name() -> str:
@@ -230,9 +273,14 @@ def main() -> None:
         raise pulumi.RunError(f"cannot read this stack's state to plan restores, so nothing was registered or "
                               f"applied: {e}") from None
     try:
-        plans = plan(specs_dir)
+        plans = plan(specs_dir, isolate=True)
     except spec.SpecError as e:
         raise pulumi.RunError(str(e)) from None
+    for p in plans:
+        for w in p.warnings:
+            pulumi.log.warn(w)
+        for problem in p.problems:
+            pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
     plans, skipped = with_restores(plans, previous)
     planned = sum(len(p.changes()) for p in plans)
     if planned > cap:
@@ -246,12 +294,13 @@ def main() -> None:
         pulumi.log.warn(f"{label}: {len(versions)} version(s) leaving management are not restored: {shown}"
                         + (" ..." if len(versions) > 10 else ""))
     ledger = StatusLedger(LEDGER_NAME, ledger_originals(plans, previous))
-    summary = register(plans, [ledger])
+    summary = register(plans, [ledger], previous)
     plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
     if plan_file:
         # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts,
         # and the versions it leaves alone instead of restoring.
-        Path(plan_file).write_text(json.dumps({"changes": summary["changes"], "not_restored": skipped}, indent=1,
-                                              sort_keys=True))
-    pulumi.export("summary", {k: v for k, v in summary.items() if k != "changes"})
+        Path(plan_file).write_text(json.dumps({
+            "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
+            "warnings": [w for p in plans for w in p.warnings]}, indent=1, sort_keys=True))
+    pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
     pulumi.export("changes", summary["changes"])

@@ -100,6 +100,9 @@ class PackageSpec(BaseModel):
     restore_on_delete: bool = False
     protected: list[str] = Field(default_factory=list,
                                  description="versions (or globs) that no rule may change")
+    unmatched_patterns: Literal["warn", "error"] = Field(
+        "warn", description="a `protected` or `match.versions`/`match.glob` entry that selects no live version: "
+                            "a warning in the preview and PR summary (warn), or this package fails (error)")
     versions: dict[str, DesiredStatus] = Field(default_factory=dict, description="explicit statuses")
     rules: list[Rule] = Field(default_factory=list)
 

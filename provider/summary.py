@@ -153,6 +153,17 @@ def render_detail(changes: dict[str, list[dict[str, str]]], stack: str = "") -> 
     return "\n".join(_header(changes, stack) + _table(changes, SHOWN_VERSIONS) + _details(changes))
 
 
+def render_failed(failed: dict[str, list[str]]) -> str:
+    """Packages the stack program could not plan this run (each fails alone; the others apply)."""
+    if not failed:
+        return ""
+    lines = [f"**⛔ {len(failed)} package(s) cannot be planned this run** (nothing is written for them; the "
+             f"other packages are applied):", ""]
+    for label in sorted(failed):
+        lines += [f"- `{label}`: " + "; ".join(failed[label])[:1000]]
+    return "\n".join(lines + [""])
+
+
 def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
     """The versions leaving management that this run leaves alone instead of restoring."""
     if not not_restored:
@@ -173,7 +184,8 @@ def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "
     preview = json.loads(preview_json)
     plan = json.loads(plan_json) if plan_json else None
     changes = collect(preview, plan)
-    not_restored = render_not_restored((plan or {}).get("not_restored") or {})
+    not_restored = render_failed((plan or {}).get("failed_packages") or {}) + \
+        render_not_restored((plan or {}).get("not_restored") or {})
     if detail is not None:
         detail.append(render_detail(changes, stack) + not_restored)
     if len(not_restored) > 4000:

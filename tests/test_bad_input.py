@@ -21,7 +21,7 @@ from provider.package_versions_status import PackageVersionsStatusProvider
 from tests.emulator_harness import EmulatorProcess
 
 pytestmark = pytest.mark.emulator
-PROBLEM = re.compile(r'^specs/s\.yaml:\d+: (\(file\)|(?:[\w.\-]|\[\d+\]|\["[^"]*"\])+): \S.*', re.S)
+PROBLEM = re.compile(r'^specs/s\.yaml:\d+: (\(file\)|(?:[\w.\-]|\[\d+\]|\["(?:[^"\\]|\\.)*"\])+): \S.*', re.S)
 WRITES = ("UpdatePackageVersionsStatus", "DisposePackageVersions")
 
 

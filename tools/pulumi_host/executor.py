@@ -12,6 +12,7 @@ import os
 import runpy
 import sys
 import traceback
+from typing import Any
 
 BAIL_EXIT_CODE = 32
 
@@ -56,10 +57,22 @@ def main(argv: list[str]) -> int:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+
+    def quiet_failed_registrations(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # A resource whose create/update failed leaves its output futures holding the failure,
+        # which asyncio would print as "Future exception was never retrieved" with a traceback;
+        # the engine has already reported that resource's error, naming it.
+        if type(context.get("exception")).__name__ == "ResourceRegistrationFailed":
+            return
+        lp.default_exception_handler(context)
+
+    loop.set_exception_handler(quiet_failed_registrations)
     try:
         loop.run_until_complete(stack.run_in_stack(program))
     except pulumi.RunError as exc:
         pulumi.log.error(str(exc))
+        return BAIL_EXIT_CODE
+    except KeyboardInterrupt:  # the engine stopping the program (cancel, or after an error): not a crash
         return BAIL_EXIT_CODE
     except Exception:  # the program's own error: show its traceback once, through the engine
         pulumi.log.error("Program failed with an unhandled exception:\n" + traceback.format_exc())
@@ -70,4 +83,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    # Every registration has been answered once main returns. Leave without the interpreter's
+    # shutdown, which joins the SDK's worker threads and would print a KeyboardInterrupt
+    # traceback if the engine interrupts the program meanwhile (e.g. after a failed resource).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
