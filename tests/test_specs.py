@@ -131,3 +131,56 @@ def test_pr_summary_always_fits_a_github_comment() -> None:
     assert len(folded) <= GITHUB_COMMENT_LIMIT and "more package(s)" in folded
     small = render({"a/b/npm/c": changes["acme/releases/npm/pkg-000"][:3]})
     assert "<details>" in small and "artifact" not in small
+
+
+def test_duplicate_keys_anchors_and_name_spellings_are_refused(tmp_path: Path) -> None:
+    d = write(tmp_path, "a.yaml", """domain: acme
+repository: rr
+packages:
+  - format: npm
+    package: p
+    versions: {"1.0.0": Archived, "1.0.0": Published}
+    rules: [{name: a, status: Archived}]
+    rules: [{name: b, status: Unlisted}]
+  - format: pypi
+    package: acme_sdk
+  - format: pypi
+    package: Acme.SDK
+""")
+    write(tmp_path, "b.yaml", "domain: acme\nrepository: rr\nx: &a [1, 1]\ny: [*a, *a]\n")
+    with pytest.raises(spec.SpecError) as e:
+        spec.load_dir(d)
+    got = e.value.problems
+    assert "specs/a.yaml:6: packages[0].versions.1.0.0: duplicate key '1.0.0' (also at line 6); YAML would " \
+           "silently keep only the last" in got
+    assert any(p.startswith("specs/a.yaml:8: packages[0].rules: duplicate key 'rules' (also at line 7)") for p in got)
+    assert any(p.startswith("specs/b.yaml:3: (file): YAML anchor `a` refused") for p in got)
+    write(tmp_path, "a.yaml", "domain: acme\nrepository: rr\npackages:\n  - {format: pypi, package: acme_sdk}\n")
+    write(tmp_path, "b.yaml", "domain: acme\nrepository: rr\npackages:\n  - {format: pypi, package: Acme.SDK}\n")
+    with pytest.raises(spec.SpecError) as e:
+        spec.load_dir(d)
+    assert e.value.problems == ["specs/b.yaml:4: packages[0]: package also declared at specs/a.yaml:4 "
+                                "(pypi names compare as 'acme-sdk')"]
+
+
+def test_an_alias_bomb_is_refused_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    d = write(tmp_path, "bomb.yaml", "domain: acme\nrepository: rr\n" + "\n".join(levels) + "\n")
+    started = time.monotonic()
+    with pytest.raises(spec.SpecError) as e:
+        spec.load_dir(d)
+    assert time.monotonic() - started < 1.0 and "YAML anchor `a0` refused" in str(e.value)
+
+
+def test_specs_dir_must_exist_and_hold_a_spec_subdirectories_included(tmp_path: Path) -> None:
+    with pytest.raises(spec.SpecError, match="the specs directory does not exist"):
+        spec.load_dir(tmp_path / "nope")
+    (tmp_path / "specs" / "team" / ".hidden").mkdir(parents=True)
+    (tmp_path / "specs" / "team" / ".hidden" / "x.yaml").write_text("domain: acme\nrepository: rr\n")
+    with pytest.raises(spec.SpecError, match="no spec file"):
+        spec.load_dir(tmp_path / "specs")
+    (tmp_path / "specs" / "team" / "A.YML").write_text("domain: acme\nrepository: rr\npackages: []\n")
+    assert [ls.name for ls in spec.load_dir(tmp_path / "specs")] == ["specs/team/A.YML"]
