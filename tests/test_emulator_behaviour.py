@@ -340,3 +340,22 @@ def test_concurrent_conflicting_updates_apply_exactly_one(emulator: EmulatorProc
     final = {v["status"] for v in client(emulator.url).list_package_versions(
         **LOC, format="npm", package="a", maxResults=100)["versions"]}
     assert final == {next(iter(winners[0]["successfulVersions"].values()))["status"]}
+
+
+def test_keep_alive_responses_are_not_held_back(emulator: EmulatorProcess, ca: Any) -> None:
+    """One write per response: 20 sequential calls on one keep-alive connection each answer in
+    milliseconds (two writes would wait ~40 ms each for the client's delayed ACK), and the
+    emulator counts exactly the calls the client made (none re-sent)."""
+    import statistics
+    import time
+
+    seed_packages(emulator, [{"format": "npm", "name": "a", "versions": ["1.0.0"]}])
+    ca.list_package_versions(**LOC, format="npm", package="a")  # opens the connection
+    emulator.admin("counters/reset", {})
+    took = []
+    for _ in range(20):
+        started = time.perf_counter()
+        ca.list_package_versions(**LOC, format="npm", package="a")
+        took.append(time.perf_counter() - started)
+    assert statistics.median(took) < 0.010, took
+    assert emulator.counters()["operations"]["ListPackageVersions"]["requests"] == 20

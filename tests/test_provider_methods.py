@@ -234,3 +234,29 @@ def test_coalesced_conflict_fails_only_its_own_version(live: EmulatorProcess) ->
     assert "a@1.0.1" not in str(results[2])
     assert [results[i] for i in (0, 1, 3)] == ["Published"] * 3
     assert live_statuses(live)["1.0.2"] == "Archived"
+
+
+def test_refresh_errors_name_the_stored_target_and_how_to_use_the_new_config(live: EmulatorProcess) -> None:
+    """Without --run-program, refresh runs with the connection stored in state: when it fails,
+    the error says which target it read and how to refresh with the stack's current config."""
+    p = PackageVersionsStatusProvider()
+    state = p.create(batch({"1.0.0": "Archived"})).outs
+    config.set_stack_config(config.StackConfig(endpoint_url="http://127.0.0.1:9", region="us-east-1",
+                                               max_attempts=1, cache_ttl_seconds=0))
+    api.forget_cache()
+    with pytest.raises(ProviderError) as e:
+        p.read("id", state)
+    msg = str(e.value)
+    assert "refresh read the target stored in this stack's state (endpoint_url=http://127.0.0.1:9, region=us-east-1)" \
+           in msg and "PULUMI_RUN_PROGRAM=true" in msg
+
+
+def test_dispose_refusals_name_the_missing_half(live: EmulatorProcess) -> None:
+    p = PackageVersionsStatusProvider()
+    spec_half = p.check({}, {**PKG, "versions": {"1.0.0": "Disposed"}, "allow_dispose": True}).failures
+    assert "missing: `pulumi config set codeartifact:allowDispose true` on the stack" in spec_half[0].reason
+    assert "allow_dispose=True on the resource" not in spec_half[0].reason.split("missing:")[1]
+    config.set_stack_config(config.StackConfig(endpoint_url=live.url, region="us-east-1", allow_dispose=True))
+    stack_half = p.check({}, {**PKG, "versions": {"1.0.0": "Disposed"}}).failures
+    assert stack_half[0].reason.split("missing:")[1].strip().startswith("allow_dispose=True on the resource")
+    assert "codeartifact:allowDispose" not in stack_half[0].reason.split("missing:")[1]

@@ -100,6 +100,11 @@ packages:
     protected: ["1.0.1"]
     rules:
       - {name: old, status: Archived, match: {range: "<1.0.2"}}
+"""
+# c also moves to a file of its own (and its name is spelled as PyPI normalizes it anyway).
+V2_OTHER = """domain: dom
+repository: repo
+packages:
   - format: pypi
     package: c
     resource: per-version
@@ -126,6 +131,7 @@ def test_every_up_makes_exactly_the_reviewed_changes_restores_included(emulator:
     ca.update_package_versions_status(**LOC, format="npm", package="b", versions=["1.0.0"], targetStatus="Archived")
 
     set_spec(s, V2)
+    (s.workdir / "specs" / "other.yaml").write_text(V2_OTHER)
     second = reviewed(s)
     assert second == {("a", "1.0.2", "Archived", "Published")}  # the restore, and only it
     assert "restore (no longer selected) (1)" in s.last_summary  # type: ignore[attr-defined]
@@ -142,6 +148,7 @@ def test_every_up_makes_exactly_the_reviewed_changes_restores_included(emulator:
 
     # Every package removed: the restores are reviewed, capped, then applied.
     set_spec(s, V3)
+    (s.workdir / "specs" / "other.yaml").unlink()
     third = reviewed(s)
     assert third == {("a", "1.0.0", "Archived", "Published"), ("c", "1.0", "Archived", "Published")}
     s.config("codeartifact:maxChanges", "1")
