@@ -70,3 +70,17 @@ def compare(a: SemVer, b: SemVer) -> int:
     if a.release != b.release:
         return -1 if a.release < b.release else 1
     return compare_pre(a.pre, b.pre)
+
+
+class SemVerFamily:
+    """Precedence, prerelease flag and release parts shared by the SemVer ecosystems (npm, Cargo,
+    Swift); each adds its own parsing and ranges (Cargo also orders build metadata)."""
+
+    def compare(self, a: SemVer, b: SemVer) -> int:
+        return compare(a, b)
+
+    def is_prerelease(self, v: SemVer) -> bool:
+        return bool(v.pre)
+
+    def release(self, v: SemVer) -> tuple[int, ...]:
+        return v.release

@@ -15,7 +15,7 @@ from typing import Optional
 
 from . import _semver
 from ._base import Ecosystem, RangeError, blank_check
-from ._semver import SemVer
+from ._semver import SemVer, SemVerFamily
 
 _OPS = ("<=", ">=", "=", "<", ">", "~", "^")
 _NUM = re.compile(r"0|[1-9]\d*")
@@ -173,7 +173,7 @@ class CargoReq:
     comparators: tuple[Comparator, ...]
 
 
-class Cargo(Ecosystem[SemVer, CargoReq]):
+class Cargo(SemVerFamily, Ecosystem[SemVer, CargoReq]):
     name = "cargo"
     reference = "Rust semver crate 1.0 (Version, VersionReq)"
     range_syntax = "Cargo requirements: `>=1.2, <2`, `^1.2`, `~1.2.3`, `1.*`"
@@ -186,12 +186,6 @@ class Cargo(Ecosystem[SemVer, CargoReq]):
         if c:
             return c
         return _cmp_build(a.build, b.build)
-
-    def is_prerelease(self, v: SemVer) -> bool:
-        return bool(v.pre)
-
-    def release(self, v: SemVer) -> tuple[int, ...]:
-        return v.release
 
     def parse_range(self, expression: str) -> CargoReq:
         blank_check(expression, "nothing (Cargo refuses it)")

@@ -15,7 +15,7 @@ from typing import Optional
 
 from . import _semver
 from ._base import Ecosystem, RangeError, blank_check
-from ._semver import BUILD, NUM, PRE, SemVer
+from ._semver import BUILD, NUM, PRE, SemVer, SemVerFamily
 
 XID = rf"{NUM}|x|X|\*"
 XPLAIN = rf"[v=\s]*({XID})(?:\.({XID})(?:\.({XID}){PRE}?{BUILD}?)?)?"
@@ -238,7 +238,7 @@ def _test_set(comparators: tuple[Comparator, ...], v: SemVer, include_pre: bool)
     return True
 
 
-class Npm(Ecosystem[SemVer, NpmRange]):
+class Npm(SemVerFamily, Ecosystem[SemVer, NpmRange]):
     name = "npm"
     reference = "npm semver 7.x (strict)"
     include_prerelease_mode = True
@@ -256,15 +256,6 @@ class Npm(Ecosystem[SemVer, NpmRange]):
         if max(v.release) > _semver.MAX_SAFE_INTEGER:
             return None
         return v
-
-    def compare(self, a: SemVer, b: SemVer) -> int:
-        return _semver.compare(a, b)
-
-    def is_prerelease(self, v: SemVer) -> bool:
-        return bool(v.pre)
-
-    def release(self, v: SemVer) -> tuple[int, ...]:
-        return v.release
 
     def parse_range(self, expression: str) -> NpmRange:
         blank_check(expression, "every version (npm reads a blank range as `*`)")

@@ -15,7 +15,7 @@ from typing import Optional
 
 from . import _semver
 from ._base import Ecosystem, RangeError, blank_check
-from ._semver import SemVer
+from ._semver import SemVer, SemVerFamily
 
 _V = r'"?([^"\s.]+\.[^"\s.]+\.[^"\s]+?)"?'
 
@@ -27,7 +27,7 @@ class SwiftRange:
     closed: bool  # `...` includes the upper bound
 
 
-class Swift(Ecosystem[SemVer, SwiftRange]):
+class Swift(SemVerFamily, Ecosystem[SemVer, SwiftRange]):
     name = "swift"
     reference = "SemVer 2.0 precedence (as SwiftPM's Version), checked against npm semver"
     range_syntax = 'SwiftPM requirements: `"1.2.0"..<"2.0.0"`, `"1.2.0"..."1.4.0"`, `from: "1.2.0"`, ' \
@@ -35,15 +35,6 @@ class Swift(Ecosystem[SemVer, SwiftRange]):
 
     def parse(self, version: str) -> Optional[SemVer]:
         return _semver.parse_strict(version)
-
-    def compare(self, a: SemVer, b: SemVer) -> int:
-        return _semver.compare(a, b)
-
-    def is_prerelease(self, v: SemVer) -> bool:
-        return bool(v.pre)
-
-    def release(self, v: SemVer) -> tuple[int, ...]:
-        return v.release
 
     def _version(self, text: str, spec: str) -> SemVer:
         v = self.parse(text)
