@@ -187,12 +187,13 @@ def test_interrupted_first_adoption_keeps_the_true_originals(emulator: EmulatorP
     from tests.test_adversarial import _provider_pids, _recover, _wait_for_writes
 
     emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
-        {"format": "npm", "name": f"p{i}", "versions": [f"1.0.{j}" for j in range(150)]} for i in range(4)]}]}]})
+        {"format": "npm", "name": f"p{i}", "versions": [f"1.0.{j}" for j in range(500)]} for i in range(3)]}]}]})
     spec = "domain: dom\nrepository: repo\npackages:\n" + "".join(
         f"  - {{format: npm, package: p{i}, restore_on_delete: true, rules: [{{name: all, status: Archived}}]}}\n"
-        for i in range(4))
+        for i in range(3))
     s = make_stack(tmp_path, emulator, spec)
-    emulator.faults(latency_ms=80)
+    s.config("codeartifact:maxChanges", "1500")
+    emulator.faults(latency_ms=200)  # 15 writes of 100 versions, 3 at a time: killed after the first 2
     with open(tmp_path / "up.log", "w") as log:
         proc = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"], cwd=s.workdir,
                                 env=s.env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -204,14 +205,13 @@ def test_interrupted_first_adoption_keeps_the_true_originals(emulator: EmulatorP
     emulator.faults()
     time.sleep(0.5)
     archived = sum(1 for st in statuses(emulator).values() if st == "Archived")
-    assert 0 < archived < 600  # killed part-way through the first adoption
+    assert 0 < archived < 1500  # killed part-way through the first adoption
     _recover(s)
     s.run("up", "--yes", "--skip-preview")
     assert set(statuses(emulator).values()) == {"Archived"}
     set_spec(s, "domain: dom\nrepository: repo\npackages: []\n")
-    s.config("codeartifact:maxChanges", "600")
     plan = reviewed(s)
-    assert len(plan) == 600 and {c[3] for c in plan} == {"Published"}
+    assert len(plan) == 1500 and {c[3] for c in plan} == {"Published"}
     s.run("up", "--yes", "--skip-preview")
     assert set(statuses(emulator).values()) == {"Published"}  # every true original, none "Archived"
 

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import runpy
+import signal
 import sys
 import traceback
 from typing import Any
@@ -78,12 +79,18 @@ def main(argv: list[str]) -> int:
         pulumi.log.error("Program failed with an unhandled exception:\n" + traceback.format_exc())
         return BAIL_EXIT_CODE
     finally:
+        # The program is done: an interrupt from the engine now (it stops the program after a
+        # failed resource, for instance) has nothing left to stop, and must not print a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         loop.close()
     return 0
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
+    try:
+        code = main(sys.argv[1:])
+    except KeyboardInterrupt:  # interrupted before the program could finish: the engine says why
+        code = BAIL_EXIT_CODE
     # Every registration has been answered once main returns. Leave without the interpreter's
     # shutdown, which joins the SDK's worker threads and would print a KeyboardInterrupt
     # traceback if the engine interrupts the program meanwhile (e.g. after a failed resource).
