@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Optional
 
@@ -80,35 +81,55 @@ def _list_all(args: PackageArgs) -> dict[str, Observed]:
     client = config.client_for(args)
     out: dict[str, Observed] = {}
     try:
+        # Newest first by publish time (the service's documented sort): age rules find their
+        # boundary in this order by binary search, keep_latest `by: published` reads it directly.
         for page in client.get_paginator("list_package_versions").paginate(
-                **args.coordinates(), PaginationConfig={"PageSize": 1000}):
+                **args.coordinates(), sortBy="PUBLISHED_TIME", PaginationConfig={"PageSize": 1000}):
             for item in page.get("versions", []):
                 version, status, revision = item.get("version"), item.get("status"), item.get("revision")
                 if not version or status not in KNOWN_STATUSES or not revision:
                     raise InvalidResponse("reading", [VersionFailure(
                         args.label(str(version)), "InvalidResponse",
                         f"ListPackageVersions returned an unusable entry {item!r}")])
-                out[version] = Observed(status, revision)
+                out[version] = Observed(status, revision, (item.get("origin") or {}).get("originType"))
     except (ClientError, BotoCoreError) as exc:
         _raise_client_error(exc, args, ["*"], "reading")
     return out
 
 
-def origins(args: PackageArgs) -> dict[str, str]:
-    """Each version's origin type (ListPackageVersions' ``origin.originType``); a separate
-    listing, used only by the snapshot command."""
-    client = config.client_for(args)
-    out: dict[str, str] = {}
-    try:
-        for page in client.get_paginator("list_package_versions").paginate(
-                **args.coordinates(), PaginationConfig={"PageSize": 1000}):
-            for item in page.get("versions", []):
-                origin = (item.get("origin") or {}).get("originType")
-                if item.get("version") and origin:
-                    out[item["version"]] = origin
-    except (ClientError, BotoCoreError) as exc:
-        _raise_client_error(exc, args, ["*"], "reading")
-    return out
+_published_lock = threading.Lock()
+_published: dict[tuple[Any, ...], dict[str, Optional[float]]] = {}
+
+
+def published_times(args: PackageArgs, versions: list[str]) -> dict[str, Optional[float]]:
+    """Each version's published time (epoch seconds; None when the service gives none), one
+    DescribePackageVersion per version not yet known. A published time never changes, so what
+    any process of this `pulumi` command described is reused (command-scoped shared cache)."""
+    key = _key(args)
+    shared_key = ("published", key)
+    with _published_lock:
+        known = _published.setdefault(key, {})
+        known.update(shared_cache.get(shared_key, config.stack_config().cache_ttl_seconds) or {})
+        missing = [v for v in dict.fromkeys(versions) if v not in known]
+    if missing:
+        client = config.client_for(args)
+
+        def describe(v: str) -> tuple[str, Optional[float]]:
+            try:
+                desc = client.describe_package_version(**args.coordinates(), packageVersion=v)["packageVersion"]
+            except (ClientError, BotoCoreError) as exc:
+                _raise_client_error(exc, args, [v], "reading")
+                raise AssertionError("unreachable")
+            when = desc.get("publishedTime")
+            return v, when.timestamp() if when is not None else None
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            found = dict(pool.map(describe, missing))
+        with _published_lock:
+            known.update(found)
+            shared_cache.put(shared_key, dict(known))
+    with _published_lock:
+        return {v: known.get(v) for v in versions}
 
 
 def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
@@ -132,10 +153,11 @@ def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
         try:
             shared = None if fresh else shared_cache.get(key, ttl)
             if shared is not None:  # listed moments ago by another process of this pulumi command
-                flight.result = {v: Observed(sr[0], sr[1]) for v, sr in shared.items()}
+                flight.result = {v: Observed(sr[0], sr[1], sr[2] if len(sr) > 2 else None)
+                                 for v, sr in shared.items()}
             else:
                 flight.result = _list_all(args)
-                shared_cache.put(key, {v: [o.status, o.revision] for v, o in flight.result.items()})
+                shared_cache.put(key, {v: [o.status, o.revision, o.origin] for v, o in flight.result.items()})
         except BaseException as exc:  # handed to the followers, then re-raised below
             flight.error = exc
         finally:
@@ -160,7 +182,9 @@ def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None:
-            hit[1].update(results)
+            for v, o in results.items():
+                before = hit[1].get(v)
+                hit[1][v] = Observed(o.status, o.revision, before.origin if before else None)
     if results:
         shared_cache.drop(key)
 

@@ -159,7 +159,7 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         snap = snapshot.load(Path(args.live))
         plans = program.plan(Path(args.specs), now, snapshot.listing(snap), allow_dispose=args.allow_dispose,
-                             default_owner=args.domain_owner or "")
+                             default_owner=args.domain_owner or "", describing=program.no_describe)
     except (snapshot.SnapshotError, spec.SpecError) as e:
         print(e, file=sys.stderr)
         return 1

@@ -19,6 +19,8 @@ ecosystem's version order. Precedence (documented in docs/specs.md):
 from __future__ import annotations
 
 import fnmatch
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -34,8 +36,10 @@ class LiveVersion:
     version: str
     status: str
     revision: str
-    published: Optional[float] = None  # epoch seconds; fetched only when a rule needs it
+    published: Optional[float] = None  # epoch seconds; read only where an age rule needs it
     origin: Optional[str] = None  # INTERNAL | EXTERNAL | UNKNOWN, where the listing says
+    rank: Optional[int] = None  # position in the listing, newest first by publish time (0 = newest)
+    older_than: frozenset[float] = frozenset()  # age thresholds (days) known to hold without `published`
 
 
 @dataclass(frozen=True)
@@ -73,8 +77,11 @@ def matches_static(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
     if m.range is not None and v.version not in eco.parse_range(fmt, m.range, m.include_prerelease):
         return False
     if m.older_than_days is not None:
-        if v.published is None or now - v.published <= m.older_than_days * DAY:
-            return False
+        if v.published is not None:
+            if now - v.published <= m.older_than_days * DAY:
+                return False
+        elif m.older_than_days not in v.older_than:
+            return False  # no published time known: never "older than"
     if m.origin is not None and v.origin not in m.origin:
         return False
     return True
@@ -100,8 +107,84 @@ def unmatched_patterns(pkg: PackageSpec, live: dict[str, LiveVersion]) -> list[t
     return out
 
 
-def needs_published_time(pkg: PackageSpec) -> bool:
-    return any(r.match.older_than_days is not None for r in pkg.rules)
+def by_publish_time(live: dict[str, LiveVersion], versions: list[str]) -> list[str]:
+    """Oldest first by publish time: the listing's order (newest first) reversed; versions with a
+    known published time but no rank (a snapshot) by that time; unknown ones count as oldest."""
+    def key(v: str) -> tuple[float, float]:
+        lv = live[v]
+        if lv.rank is not None:
+            return (0.0, -float(lv.rank))
+        return (1.0 if lv.published is not None else 0.0, lv.published or 0.0)
+    return sorted(versions, key=key)
+
+
+Describe = Callable[[list[str]], dict[str, Optional[float]]]
+
+
+def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, describe: Describe) -> \
+        dict[str, LiveVersion]:
+    """Makes every `older_than_days` condition decidable at the fewest published-time reads.
+
+    For each distinct threshold, the versions it could matter for are those matching the other
+    conditions of a rule using it. If that is at most ⌈log2 n⌉ versions, each is described;
+    otherwise the boundary is found by binary search over the listing (newest first by publish
+    time, so "older than T" holds for a suffix): ⌈log2 n⌉ describes, and every version past the
+    boundary is known older than T without its own read. Ties (equal times) fall on the same side.
+    Unfinished versions (never completely published, so possibly without a published time) are read
+    one by one; a probe without a published time makes the order unusable, and the candidates are
+    then read one by one. A version without a published time is never "older than".
+    Returns the listing with `published` filled where read and `older_than` where inferred."""
+    rules = [r for r in pkg.rules if r.match.older_than_days is not None]
+    if not rules or not live:
+        return live
+    order = sorted(live, key=lambda v: r if (r := live[v].rank) is not None else -1)
+    position = {v: i for i, v in enumerate(order)}
+    known: dict[str, Optional[float]] = {v: lv.published for v, lv in live.items() if lv.published is not None}
+    inferred: dict[str, set[float]] = {}
+    budget = max(1, math.ceil(math.log2(len(order) + 1)))
+    for days in sorted({float(r.match.older_than_days) for r in rules if r.match.older_than_days is not None}):
+        candidates = {v for r in rules if r.match.older_than_days == days for v in live
+                      if live[v].status in allowed_statuses(r)
+                      and matches_static(pkg.format, r.match.model_copy(update={"older_than_days": None}), live[v], now)}
+        unknown = sorted(v for v in candidates if v not in known)
+        if not unknown:
+            continue
+        # Only a version that was never completely published lacks a published time (so has no
+        # place in the sorted listing to infer from): those are read one by one.
+        unplaced = [v for v in unknown if live[v].rank is None or live[v].status == "Unfinished"]
+        if unplaced:
+            known.update(describe(unplaced))
+            unknown = [v for v in unknown if v not in known]
+            if not unknown:
+                continue
+        if len(unknown) <= budget:
+            known.update(describe(unknown))
+            continue
+        cutoff = now - days * DAY
+        lo, hi = 0, len(order)  # the first index whose version is older than `days`
+        usable = True
+        while lo < hi:
+            mid = (lo + hi) // 2
+            v = order[mid]
+            if v not in known:
+                known.update(describe([v]))
+            when = known.get(v)
+            if when is None:
+                usable = False
+                break
+            if when < cutoff:
+                hi = mid
+            else:
+                lo = mid + 1
+        if not usable:
+            known.update(describe([v for v in unknown if v not in known]))
+            continue
+        for v in candidates:
+            if position[v] >= lo and v not in known:
+                inferred.setdefault(v, set()).add(days)
+    return {v: dataclasses.replace(lv, published=known.get(v, lv.published),
+                                   older_than=lv.older_than | frozenset(inferred.get(v, ())))
+            for v, lv in live.items()}
 
 
 def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float) -> list[str]:
@@ -112,8 +195,9 @@ def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float)
     kept: set[str] = set()
     keep = rule.keep()
     if keep is not None and keep.count:
+        ranked = static if keep.by == "version" else by_publish_time(live, static)
         groups: dict[tuple[object, ...], list[str]] = {}
-        for v in static:  # oldest first
+        for v in ranked:  # oldest first
             groups.setdefault(eco.release_group(fmt, v, keep.per), []).append(v)
         kept = {v for members in groups.values() for v in members[-keep.count:]}
     allowed = allowed_statuses(rule)

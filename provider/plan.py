@@ -16,10 +16,11 @@ UPDATE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
 
 @dataclass(frozen=True)
 class Observed:
-    """What the service reported for one version."""
+    """What the service reported for one version (origin: ListPackageVersions' originType)."""
 
     status: str
     revision: str
+    origin: Optional[str] = None
 
 
 @dataclass(frozen=True)

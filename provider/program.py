@@ -24,8 +24,9 @@ import pulumi
 
 from . import config, spec
 from .errors import ProviderError
-from .expand import (Decision, ExpansionError, LiveVersion, expand, matches_protected, needs_published_time,
+from .expand import (Decision, Describe, ExpansionError, LiveVersion, expand, matches_protected, resolve_ages,
                      unmatched_patterns)
+from .live import describe as live_describe
 from .live import list_versions
 from .model import PackageArgs
 from .package_version_status import PackageVersionStatus
@@ -78,9 +79,14 @@ def live_listing(args: PackageArgs, with_published_time: bool) -> dict[str, Live
     return list_versions(args, with_published_time)
 
 
+def no_describe(_args: PackageArgs) -> Describe:
+    """For a snapshot: published times are in it or unknown; nothing is read."""
+    return lambda versions: {}
+
+
 def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
          allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
-         isolate: bool = False) -> list[PackagePlan]:
+         isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe) -> list[PackagePlan]:
     """Loads specs and expands them against live data from ``listing`` (the service, or a saved
     snapshot for `python -m provider plan --live`); never writes. ``allow_dispose`` and
     ``default_owner`` default to the stack configuration.
@@ -103,7 +109,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
 
     def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
         try:
-            return listing(item[3], needs_published_time(item[2]))
+            # Published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold.
+            return resolve_ages(item[2], listing(item[3], False), now, describing(item[3]))
         except ProviderError as e:
             return e
 

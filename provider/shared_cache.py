@@ -9,7 +9,8 @@ program reuse the refresh's listing, and nothing else:
   `pulumi` ancestor process, so a listing never outlives the command that made it (a manual change
   made before the next command is always seen). Outside a `pulumi` command it is not used.
 - Entries also expire after `codeartifact:cacheTtlSeconds`, and a write to a package drops its entry.
-- It holds versions, statuses and revisions only (no credentials), in a per-user 0700 directory.
+- It holds versions, statuses, revisions, origins and published times only (no credentials), in a
+  per-user 0700 directory. Published times never change, so sharing them is always exact.
 
 Staleness can never weaken a write: every write carries its own revision and status locks.
 """
@@ -70,7 +71,7 @@ def _file(key: Any) -> Optional[Path]:
     return _dir() / f"{digest}.json"
 
 
-def get(key: Any, ttl: float) -> Optional[dict[str, list[str]]]:
+def get(key: Any, ttl: float) -> Optional[dict[str, Any]]:
     """{version: [status, revision]} if this command listed the package less than ``ttl`` ago."""
     path = _file(key)
     if path is None or ttl <= 0:
@@ -84,7 +85,7 @@ def get(key: Any, ttl: float) -> Optional[dict[str, list[str]]]:
     return data if isinstance(data, dict) else None
 
 
-def put(key: Any, listing: dict[str, list[str]]) -> None:
+def put(key: Any, listing: dict[str, Any]) -> None:
     path = _file(key)
     if path is None:
         return

@@ -76,6 +76,8 @@ class KeepLatest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     count: int = Field(ge=0)
     per: Literal["all", "major", "minor"] = "all"
+    by: Literal["version", "published"] = Field(
+        "version", description="newest by the ecosystem's version order, or by publish time (no extra read)")
 
 
 class Rule(BaseModel):

@@ -4,6 +4,7 @@ expansion is deterministic; plus example-based precedence and conflict checks.""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -206,3 +207,37 @@ def test_applying_the_decisions_and_planning_again_changes_nothing(vs: list[str]
                               lv.published) for v, lv in live.items()}
     second = expand(pkg, applied, NOW)
     assert {v: d.status for v, d in second.items()} == {v: d.status for v, d in first.items()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(1, 200))
+def test_age_rules_decide_as_if_every_time_were_known_at_log2_reads(data: Any, n: int) -> None:
+    """resolve_ages: the same decisions as with every published time known, reading at most
+    ⌈log2(n+1)⌉ published times per threshold (ties and missing times included)."""
+    import math
+
+    from provider.expand import resolve_ages
+
+    days = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))  # age in days, ties likely
+    missing = set(data.draw(st.lists(st.integers(0, n - 1), max_size=2))) if data.draw(st.booleans()) else set()
+    times = sorted((NOW - d * 86400.0 for d in days), reverse=True)  # newest first, as the sorted listing
+    versions = [f"1.{i // 100}.{i % 100}" for i in range(n)]
+    # Only a version never completely published (Unfinished) may lack a published time.
+    truth = {v: LiveVersion(v, "Unfinished" if i in missing else "Published", "r", None if i in missing else t, rank=i)
+             for i, (v, t) in enumerate(zip(versions, times))}
+    listed = {v: dataclasses.replace(lv, published=None) for v, lv in truth.items()}
+    thresholds = data.draw(st.lists(st.sampled_from([0.5, 3, 10, 25]), min_size=1, max_size=2, unique=True))
+    pkg = PackageSpec.model_validate({"format": "npm", "package": "p", "rules": [
+        {"name": f"old{i}", "status": "Archived", "priority": i,
+         "match": {"older_than_days": t, "status": ["Published", "Unfinished"]}} for i, t in enumerate(thresholds)]})
+    reads: list[str] = []
+
+    def describe(vs: list[str]) -> dict[str, float | None]:
+        reads.extend(vs)
+        return {v: truth[v].published for v in vs}
+
+    resolved = resolve_ages(pkg, listed, NOW, describe)
+    expected = expand(pkg, truth, NOW)
+    assert {v: d.status for v, d in expand(pkg, resolved, NOW).items()} == {v: d.status for v, d in expected.items()}
+    assert len(reads) <= len(thresholds) * math.ceil(math.log2(n + 1)) + len(missing)
+    assert len(set(reads)) == len(reads)  # nothing read twice

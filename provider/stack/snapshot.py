@@ -8,7 +8,6 @@ docs/snapshot.schema.json (`python -m provider snapshot --schema`).
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -101,28 +100,17 @@ def listing(snap: Snapshot) -> Any:
 def take(base: PackageArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
     """Reads the listed packages from the service (ListPackageVersions; DescribePackageVersion per
     version for published times). Read-only."""
-    from .. import api, config
+    from .. import api
 
-    client = config.client_for(base)
     out: list[SnapshotPackage] = []
     for p in packages:
         args = PackageArgs(domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, **p)
         observed = api.observe(args)
-        origins = api.origins(args)
-        published: dict[str, Optional[datetime]] = {}
-        if published_time and observed:
-            def describe(v: str) -> tuple[str, Optional[datetime]]:
-                try:
-                    d = client.describe_package_version(**args.coordinates(), packageVersion=v)["packageVersion"]
-                except Exception as e:  # reported with the version, like every other read
-                    api._raise_client_error(e, args, [v], "reading")
-                    raise
-                return v, d.get("publishedTime")
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                published = dict(pool.map(describe, sorted(observed)))
+        published = api.published_times(args, list(observed)) if published_time else {}
         out.append(SnapshotPackage(format=args.format, namespace=args.namespace, package=args.package, versions=[
-            SnapshotVersion(version=v, status=Status(o.status), revision=o.revision, published_time=published.get(v),
-                            origin=origins.get(v)) for v, o in sorted(observed.items())]))
+            SnapshotVersion(version=v, status=Status(o.status), revision=o.revision,
+                            published_time=datetime.fromtimestamp(t, timezone.utc) if (t := published.get(v)) else None,
+                            origin=o.origin) for v, o in sorted(observed.items())]))
     return Snapshot(taken_at=datetime.now(timezone.utc), repositories=[SnapshotRepository(
         domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, packages=out)])
 
