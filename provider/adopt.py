@@ -13,10 +13,9 @@ from typing import Any
 import yaml
 
 from . import api, config
-from .model import PackageArgs
+from .model import DESIRED_STATUSES, PackageArgs
 from .rules.ecosystems import sort_versions
 
-SETTABLE = ("Published", "Unlisted", "Archived", "Disposed")
 
 
 def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
@@ -48,7 +47,7 @@ def adopt(a: argparse.Namespace) -> str:
         args = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, **p)
         observed = api.observe(args)
         versions = {v: observed[v].status for v in sort_versions(args.format, list(observed))
-                    if observed[v].status in SETTABLE}
+                    if observed[v].status in DESIRED_STATUSES}
         if not versions:
             continue
         entry: dict[str, Any] = {"format": args.format}

@@ -32,10 +32,9 @@ from .errors import (
     TemporaryError,
     VersionFailure,
 )
-from .model import PackageArgs, Status
+from .model import STATUSES, PackageArgs, Status
 from .plan import Change, Observed, group
 
-KNOWN_STATUSES = frozenset(s.value for s in Status)
 KNOWN_ERROR_CODES = frozenset({"ALREADY_EXISTS", "MISMATCHED_REVISION", "MISMATCHED_STATUS", "NOT_ALLOWED",
                                "NOT_FOUND", "SKIPPED"})
 TEMPORARY_CODES = frozenset({"ThrottlingException", "InternalServerException", "ServiceUnavailable",
@@ -87,7 +86,7 @@ def _list_all(args: PackageArgs) -> dict[str, Observed]:
                 **args.coordinates(), sortBy="PUBLISHED_TIME", PaginationConfig={"PageSize": 1000}):
             for item in page.get("versions", []):
                 version, status, revision = item.get("version"), item.get("status"), item.get("revision")
-                if not version or status not in KNOWN_STATUSES or not revision:
+                if not version or status not in STATUSES or not revision:
                     raise InvalidResponse("reading", [VersionFailure(
                         args.label(str(version)), "InvalidResponse",
                         f"ListPackageVersions returned an unusable entry {item!r}")])

@@ -27,7 +27,6 @@ from typing import Callable, Optional
 from .rules import ecosystems as eco
 from .spec import Match, PackageSpec, Rule
 
-SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
 DAY = 86400.0
 
 
@@ -56,13 +55,6 @@ class ExpansionError(Exception):
 
 def matches_protected(version: str, patterns: list[str]) -> bool:
     return any(version == p or fnmatch.fnmatchcase(version, p) for p in patterns)
-
-
-def allowed_statuses(rule: Rule) -> frozenset[str]:
-    """The current statuses a rule considers: its `match.status` (default Published, Unlisted,
-    Archived) plus its own target status, so that a version the rule moved stays selected by it
-    (and managed) while the rule still wants it: applying a plan and planning again changes nothing."""
-    return frozenset(rule.match.status or SETTABLE) | {rule.status}
 
 
 def matches_static(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
@@ -144,7 +136,7 @@ def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, des
     budget = max(1, math.ceil(math.log2(len(order) + 1)))
     for days in sorted({float(r.match.older_than_days) for r in rules if r.match.older_than_days is not None}):
         candidates = {v for r in rules if r.match.older_than_days == days for v in live
-                      if live[v].status in allowed_statuses(r)
+                      if live[v].status in r.considers()
                       and matches_static(pkg.format, r.match.model_copy(update={"older_than_days": None}), live[v], now)}
         unknown = sorted(v for v in candidates if v not in known)
         if not unknown:
@@ -200,7 +192,7 @@ def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float)
         for v in ranked:  # oldest first
             groups.setdefault(eco.release_group(fmt, v, keep.per), []).append(v)
         kept = {v for members in groups.values() for v in members[-keep.count:]}
-    allowed = allowed_statuses(rule)
+    allowed = rule.considers()
     return [v for v in static if v not in kept and live[v].status in allowed]
 
 

@@ -17,6 +17,8 @@ FORMATS: tuple[str, ...] = get_args(Format)
 # Statuses a version can be declared to have. Unfinished and Deleted are never targets.
 DesiredStatus = Literal["Published", "Unlisted", "Archived", "Disposed"]
 DESIRED_STATUSES: tuple[str, ...] = get_args(DesiredStatus)
+# What UpdatePackageVersionsStatus can set (and what rules consider by default).
+UPDATABLE_STATUSES = frozenset({"Published", "Unlisted", "Archived"})
 
 
 class Status(str, Enum):
@@ -28,6 +30,9 @@ class Status(str, Enum):
     Archived = "Archived"
     Disposed = "Disposed"
     Deleted = "Deleted"
+
+
+STATUSES = frozenset(s.value for s in Status)
 
 
 NAMESPACE_REQUIRED = frozenset({"maven", "swift", "generic"})

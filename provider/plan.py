@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
 MAX_VERSIONS_PER_CALL = 100
-UPDATE_TARGETS = frozenset({"Published", "Unlisted", "Archived"})
 
 
 @dataclass(frozen=True)

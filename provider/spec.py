@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .rules import ecosystems
-from .model import DesiredStatus, Format, PackageArgs, normalized_name
+from .model import UPDATABLE_STATUSES, DesiredStatus, Format, PackageArgs, normalized_name
 
 MAX_SPEC_BYTES = 1024 * 1024  # ~11,000 packages; the largest loads in about 2 s and 70 MB (measured)
 
@@ -88,6 +88,12 @@ class Rule(BaseModel):
     keep_latest: Optional[Union[int, KeepLatest]] = None
     priority: int = Field(0, description="a higher priority wins when rules disagree on a version")
 
+    def considers(self) -> frozenset[str]:
+        """The current statuses this rule considers: `match.status` (default Published, Unlisted,
+        Archived) plus its own target status, so that a version it moved stays selected by it
+        (and managed) while it still wants it: applying a plan and planning again changes nothing."""
+        return frozenset(self.match.status or UPDATABLE_STATUSES) | {self.status}
+
     def keep(self) -> Optional[KeepLatest]:
         if self.keep_latest is None:
             return None
@@ -144,22 +150,16 @@ class PackageSpec(BaseModel):
         return self
 
 
-_SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
-
-
 def _check_chains(rules: list[Rule]) -> None:
     """Refuses rules that would keep moving a version: rule R moves a version to a status that
     another rule P (at R's priority or above, deciding differently) selects by `match.status` but
     did not select before. Applying the plan and planning again must change nothing."""
-    def allowed(r: Rule) -> frozenset[str]:
-        return frozenset(r.match.status or _SETTABLE) | {r.status}
-
     for i, r in enumerate(rules):
         for j, p in enumerate(rules):
             if i == j or p.status == r.status or p.priority < r.priority:
                 continue
-            entering = allowed(r) - allowed(p) - {r.status}
-            if r.status in allowed(p) and entering:
+            entering = r.considers() - p.considers() - {r.status}
+            if r.status in p.considers() and entering:
                 raise ValueError(
                     f"rules.{j}.match.status: rule '{p.name}' selects {r.status} versions, which rule '{r.name}' "
                     f"(rules[{i}]) makes out of {'/'.join(sorted(entering))} ones; the next up would move them "

@@ -17,10 +17,9 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, \
     ResourceProvider, UpdateResult
 
-from .model import Status
+from .model import STATUSES
 
 LEDGER_NAME = "codeartifact-status-ledger"
-STATUSES = frozenset(s.value for s in Status)
 
 
 def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:

@@ -16,10 +16,9 @@ from typing import Callable, Optional
 
 from ..errors import ProviderError
 from ..expand import Decision, LiveVersion
-from ..model import PackageArgs
+from ..model import UPDATABLE_STATUSES, PackageArgs
 from .previous import PreviousResource, PreviousState
 
-SETTABLE = frozenset({"Published", "Unlisted", "Archived"})
 REMOVED = "restore (removed from specs)"
 DESELECTED = "restore (no longer selected)"
 
@@ -67,7 +66,7 @@ def decide(version: str, original: Optional[str], owned_status: Optional[str], o
         return None, "no original status is recorded for it"
     if live.status == original:
         return None, f"already {original}"
-    if original not in SETTABLE:
+    if original not in UPDATABLE_STATUSES:
         return None, f"its original status {original} cannot be set"
     if live.status == "Disposed":
         return None, "it is Disposed, which is irreversible"
