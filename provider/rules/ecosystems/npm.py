@@ -37,15 +37,22 @@ def _is_x(part: Optional[str]) -> bool:
     return not part or part.lower() == "x" or part == "*"
 
 
+def _any_minor(M: str, mi: Optional[str], z: str) -> Optional[str]:
+    """`~`/`^` with a wildcard major (anything) or minor (that major), else None."""
+    if _is_x(M):
+        return ""
+    if _is_x(mi):
+        return f">={M}.0.0{z} <{int(M) + 1}.0.0-0"
+    return None
+
+
 def _tilde(comp: str, z: str) -> str:
     m = _TILDE.match(comp)
     if not m:
         return comp
     M, mi, p, pr = m.group(1, 2, 3, 4)
-    if _is_x(M):
-        return ""
-    if _is_x(mi):
-        return f">={M}.0.0{z} <{int(M) + 1}.0.0-0"
+    if (wide := _any_minor(M, mi, z)) is not None:
+        return wide
     if _is_x(p):
         return f">={M}.{mi}.0{z} <{M}.{int(mi) + 1}.0-0"
     lo = f"{M}.{mi}.{p}-{pr}" if pr else f"{M}.{mi}.{p}"
@@ -57,10 +64,8 @@ def _caret(comp: str, z: str) -> str:
     if not m:
         return comp
     M, mi, p, pr = m.group(1, 2, 3, 4)
-    if _is_x(M):
-        return ""
-    if _is_x(mi):
-        return f">={M}.0.0{z} <{int(M) + 1}.0.0-0"
+    if (wide := _any_minor(M, mi, z)) is not None:
+        return wide
     if _is_x(p):
         upper = f"{M}.{int(mi) + 1}.0-0" if M == "0" else f"{int(M) + 1}.0.0-0"
         return f">={M}.{mi}.0{z} <{upper}"
