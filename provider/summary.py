@@ -164,6 +164,16 @@ def render_failed(failed: dict[str, list[str]]) -> str:
     return "\n".join(lines + [""])
 
 
+def render_warnings(warnings: list[str]) -> str:
+    """Spec entries that select nothing (e.g. a `protected` pattern that protects nothing)."""
+    if not warnings:
+        return ""
+    lines = [f"**⚠️ {len(warnings)} spec warning(s)**:", ""] + [f"- {w}" for w in warnings[:50]]
+    if len(warnings) > 50:
+        lines.append(f"- … (+{len(warnings) - 50})")
+    return "\n".join(lines + [""])
+
+
 def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
     """The versions leaving management that this run leaves alone instead of restoring."""
     if not not_restored:
@@ -185,6 +195,7 @@ def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "
     plan = json.loads(plan_json) if plan_json else None
     changes = collect(preview, plan)
     not_restored = render_failed((plan or {}).get("failed_packages") or {}) + \
+        render_warnings((plan or {}).get("warnings") or []) + \
         render_not_restored((plan or {}).get("not_restored") or {})
     if detail is not None:
         detail.append(render_detail(changes, stack) + not_restored)

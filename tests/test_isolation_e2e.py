@@ -69,6 +69,7 @@ def test_broken_packages_fail_alone_and_the_others_converge(emulator: EmulatorPr
     comment = summarize(json_documents(pre.stdout)[-1] and json.dumps(json_documents(pre.stdout)[-1]),
                         plan.read_text())
     assert "2 package(s) cannot be planned this run" in comment and "specs/repo.yaml:10" in comment
+    assert "spec warning(s)" in comment and "'1.0' matches no version of the package" in comment
     assert "specs/repo.yaml:10: packages[1].versions.1.0.1: version 1.0.1 does not exist in the repository" in text
     assert "specs/repo.yaml:11: packages[2]: ResourceNotFoundException" in text
     assert "specs/repo.yaml:6: packages[0].protected[0]: '1.0' matches no version of the package" in text
