@@ -1,0 +1,42 @@
+"""Users' state keeps working: a stack exported by release 9d0d4af (both resource types, provider
+classes pickled by their import paths, no `owned` outputs and no StatusLedger) is imported into a
+new stack; the current code's first `up` writes no status (it only records the ledger) and then
+`pulumi preview --expect-no-changes` passes. See tools/make_state_fixture.py for how it was made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.emulator_harness import ROOT, EmulatorProcess
+from tests.pulumi_harness import new_stack, pulumi_available
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]
+
+FIXTURES = ROOT / "tests" / "fixtures" / "state"
+
+
+def test_state_from_the_previous_release_is_taken_over_without_a_write(emulator: EmulatorProcess,
+                                                                       tmp_path: Path) -> None:
+    made = json.loads((FIXTURES / "release-9d0d4af.seed.json").read_text())
+    seed = made["seed"]
+    after = made["statuses_after_up"]
+    for pkg in seed["domains"][0]["repositories"][0]["packages"]:
+        pkg["versions"] = [{"version": v, "status": after[f"{pkg['name']}@{v}"]} for v in pkg["versions"]]
+    emulator.seed(seed)
+    s = new_stack(tmp_path, (ROOT / "__main__.py").read_text(),
+                  files={"specs/repo.yaml": (FIXTURES / "release-9d0d4af.specs.yaml").read_text()},
+                  refresh_always=True)
+    s.run("stack", "import", "--file", str(FIXTURES / "release-9d0d4af.stack.json"))
+    s.config("codeartifact:endpointUrl", emulator.url)
+    s.config("codeartifact:region", "us-east-1")
+    emulator.admin("counters/reset", {})
+    s.run("up", "--yes", "--skip-preview")
+    ops = emulator.counters()["operations"]
+    assert not any(ops.get(o, {}).get("requests") for o in ("UpdatePackageVersionsStatus", "DisposePackageVersions"))
+    assert {f'{v["package"]}@{v["version"]}': v["status"] for v in emulator.admin("versions")["versions"]} == after
+    s.run("preview", "--expect-no-changes")
+    types = {r["type"].split(":")[-1] for r in s.export()["deployment"]["resources"]}
+    assert {"PackageVersionsStatus", "PackageVersionStatus", "StatusLedger"} <= types
