@@ -44,7 +44,11 @@ try:
     env = aws_env({"PULUMI_BACKEND_URL": f"file://{state}", "PULUMI_CONFIG_PASSPHRASE": "test-passphrase",
                    "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
                    "PYTHONPATH": str(OLD)})
-    run = lambda *a: subprocess.run(["pulumi", *a, "--non-interactive"], cwd=work, env=env, check=True, capture_output=True, text=True)
+
+    def run(*a: str) -> "subprocess.CompletedProcess[str]":
+        return subprocess.run(["pulumi", *a, "--non-interactive"], cwd=work, env=env, check=True,
+                              capture_output=True, text=True)
+
     run("stack", "init", "test")
     run("config", "set", "codeartifact:endpointUrl", emu.url)
     run("config", "set", "codeartifact:region", "us-east-1")
