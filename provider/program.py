@@ -187,6 +187,10 @@ def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[
     (before this run writes anything)."""
     out: dict[str, dict[str, str]] = {}
     for p in plans:
+        if p.problems:  # not planned this run: its record is kept exactly as it was
+            if p.label in previous.originals:
+                out[p.label] = dict(previous.originals[p.label])
+            continue
         for v, d in p.registered().items():
             if not d.rule.startswith("restore"):  # a restored version leaves management with this run
                 out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status

@@ -79,9 +79,11 @@ def test_broken_packages_fail_alone_and_the_others_converge(emulator: EmulatorPr
     assert now[("good", "1.1.0")] == "Unlisted" and now[("also-good", "2.0")] == "Archived", up.stdout[-6000:]
     assert now[("typo_pkg", "1.0.0")] == "Archived"  # from the first up; the typo'd package wrote nothing
     assert "Traceback" not in up.stdout + up.stderr, (tmp_path / "up.out").write_text(up.stdout)
-    kinds = {r["urn"].split("::")[-1] for r in s.export()["deployment"]["resources"]
-             if r["type"].endswith("PackageVersionsStatus")}
+    resources = s.export()["deployment"]["resources"]
+    kinds = {r["urn"].split("::")[-1] for r in resources if r["type"].endswith("PackageVersionsStatus")}
     assert "dom/repo/npm/gone" in kinds  # its state is kept, not deleted, while it cannot be planned
+    ledger = next(r for r in resources if r["type"].endswith("StatusLedger"))["outputs"]["originals"]
+    assert ledger["dom/repo/npm/gone"] == {"1.0.0": "Published", "1.0.1": "Published"}  # originals kept too
 
     # Fixed in the spec: the next up converges everything.
     (s.workdir / "specs" / "repo.yaml").write_text(SPEC.replace(', "1.0.1": Unlisted', "")
