@@ -130,7 +130,6 @@ def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, des
     if not rules or not live:
         return live
     order = sorted(live, key=lambda v: r if (r := live[v].rank) is not None else -1)
-    position = {v: i for i, v in enumerate(order)}
     known: dict[str, Optional[float]] = {v: lv.published for v, lv in live.items() if lv.published is not None}
     inferred: dict[str, set[float]] = {}
     budget = max(1, math.ceil(math.log2(len(order) + 1)))
@@ -153,11 +152,13 @@ def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, des
             known.update(describe(unknown))
             continue
         cutoff = now - days * DAY
-        lo, hi = 0, len(order)  # the first index whose version is older than `days`
+        placed = [v for v in order if live[v].status != "Unfinished"]  # (Unfinished ones are read above)
+        position = {v: i for i, v in enumerate(placed)}
+        lo, hi = 0, len(placed)  # the first index whose version is older than `days`
         usable = True
         while lo < hi:
             mid = (lo + hi) // 2
-            v = order[mid]
+            v = placed[mid]
             if v not in known:
                 known.update(describe([v]))
             when = known.get(v)
@@ -172,7 +173,7 @@ def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, des
             known.update(describe([v for v in unknown if v not in known]))
             continue
         for v in candidates:
-            if position[v] >= lo and v not in known:
+            if v not in known and position.get(v, -1) >= lo:
                 inferred.setdefault(v, set()).add(days)
     return {v: dataclasses.replace(lv, published=known.get(v, lv.published),
                                    older_than=lv.older_than | frozenset(inferred.get(v, ())))
