@@ -43,6 +43,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
     s.add_argument("--stack", default="", help="stack name for the heading")
     s.add_argument("--detail", help="also write the full per-version Markdown here (for a CI artifact)")
+    s.add_argument("--strict", action="store_true",
+                   help="exit 1 (after printing) when the plan lists packages that cannot be planned")
     sn = sub.add_parser("snapshot", help="save the live versions of a repository as JSON (read-only)")
     sn.add_argument("--domain")
     sn.add_argument("--domain-owner")
@@ -96,6 +98,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         sys.stdout.write(summarize(raw, plan, args.stack, detail))
         if args.detail:
             Path(args.detail).write_text(detail[0])
+        failed = (json.loads(plan).get("failed_packages") or {}) if plan else {}
+        if args.strict and failed:
+            print(f"summary: {len(failed)} package(s) cannot be planned: {', '.join(sorted(failed))}", file=sys.stderr)
+            return 1
         return 0
     if args.cmd == "snapshot":
         return _snapshot(args)

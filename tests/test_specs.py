@@ -184,3 +184,20 @@ def test_specs_dir_must_exist_and_hold_a_spec_subdirectories_included(tmp_path: 
         spec.load_dir(tmp_path / "specs")
     (tmp_path / "specs" / "team" / "A.YML").write_text("domain: acme\nrepository: rr\npackages: []\n")
     assert [ls.name for ls in spec.load_dir(tmp_path / "specs")] == ["specs/team/A.YML"]
+
+
+def test_summary_strict_fails_when_a_package_cannot_be_planned(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    preview = tmp_path / "preview.json"
+    preview.write_text(json.dumps({"steps": []}))
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"changes": {}, "failed_packages": {"d/r/npm/x": ["specs/a.yaml:4: packages[0]: ..."]}}))
+    args = [sys.executable, "-m", "provider", "summary", str(preview), "--plan", str(plan)]
+    lenient = subprocess.run(args, capture_output=True, text=True)
+    strict = subprocess.run([*args, "--strict"], capture_output=True, text=True)
+    assert lenient.returncode == 0 and "1 package(s) cannot be planned this run" in lenient.stdout
+    assert strict.returncode == 1 and strict.stdout == lenient.stdout and "d/r/npm/x" in strict.stderr
+    plan.write_text(json.dumps({"changes": {}}))
+    assert subprocess.run([*args, "--strict"], capture_output=True, text=True).returncode == 0
