@@ -175,7 +175,8 @@ def _plan(args: argparse.Namespace) -> int:
     report: list[dict[str, Any]] = [{"package": p.label,
                                      "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else "",
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
-                             "change": p.live[v].status != d.status} for v, d in p.decisions.items()]}
+                             "change": p.live[v].status != d.status} for v, d in p.decisions.items()],
+               "kept_in_use": {v: list(files) for v, files in p.kept.items()}}
               for p in plans]
     if args.json:
         print(json.dumps({"packages": report}, indent=1))
@@ -188,5 +189,7 @@ def _plan(args: argparse.Namespace) -> int:
         for v in pkg["versions"]:
             arrow = f"{v['current']} -> {v['decided']}" if v["change"] else f"{v['current']} (unchanged)"
             print(f"  {v['version']}: {arrow}  [{v['by']}]")
+        for version, files in pkg["kept_in_use"].items():
+            print(f"  {version}: kept: in use by {', '.join(files)}")
     print(f"{total} status change(s) in {len(report)} package(s)")
     return 0

@@ -4,7 +4,9 @@ Pure and deterministic: the same spec and live data always give the same decisio
 ecosystem's version order. Precedence (documented in docs/specs.md):
 
 1. ``protected`` versions are never changed: no rule touches them, and an explicit status for one
-   is an error.
+   is an error. Versions in use (referenced by the package's ``in_use`` SBOMs and lockfiles) are
+   protected the same way, except that an explicit status that does not retire them (Published)
+   is allowed.
 2. Explicit ``versions:`` entries beat every rule.
 3. Rules: among the rules that decide a version, the highest ``priority`` wins. Two rules at the
    same priority deciding different statuses for one version is an error naming both; deciding
@@ -22,7 +24,7 @@ import fnmatch
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from .rules import ecosystems as eco
 from .spec import Match, PackageSpec, Rule
@@ -197,10 +199,34 @@ def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float)
     return [v for v in static if v not in kept and live[v].status in allowed]
 
 
+RETIRING = frozenset({"Unlisted", "Archived", "Disposed"})
+
+
+def consumers_text(files: tuple[str, ...], shown: int = 3) -> str:
+    return ", ".join(files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown else "")
+
+
+def kept_in_use(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
+                in_use: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The versions in use that a rule would otherwise change (and nothing else protects or
+    decides): version -> consumer files. What the preview and the PR summary report as kept."""
+    if not in_use:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in pkg.rules:
+        for v in rule_targets(pkg.format, rule, live, now):
+            if v in in_use and live[v].status != rule.status and v not in pkg.versions \
+                    and not matches_protected(v, pkg.protected):
+                out[v] = in_use[v]
+    return {v: out[v] for v in eco.sort_versions(pkg.format, list(out))}
+
+
 def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
-           where: Callable[[tuple[object, ...]], str] = lambda loc: "") -> dict[str, Decision]:
-    """Desired status per managed version. Raises ExpansionError listing every problem, each
-    prefixed by ``where(loc)`` (the spec file and line)."""
+           where: Callable[[tuple[object, ...]], str] = lambda loc: "",
+           in_use: Mapping[str, tuple[str, ...]] = {}) -> dict[str, Decision]:
+    """Desired status per managed version. ``in_use``: live versions the package's consumers use
+    (version -> consumer files). Raises ExpansionError listing every problem, each prefixed by
+    ``where(loc)`` (the spec file and line)."""
     fmt = pkg.format
     problems: list[str] = []
     protected = {v for v in live if matches_protected(v, pkg.protected)}
@@ -209,6 +235,10 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
         if v in protected:
             problems.append(f"{where(('versions', v))}versions.{v}: {v} is protected; it cannot also have an "
                             f"explicit status")
+        elif v in in_use and status in RETIRING and not (v in live and live[v].status == status):
+            problems.append(f"{where(('versions', v))}versions.{v}: {v} is in use by {consumers_text(in_use[v])} "
+                            f"(`in_use`); it cannot become {status}. Remove the entry, or retire it once no "
+                            f"consumer references it")
         elif v not in live:
             problems.append(f"{where(('versions', v))}versions.{v}: version {v} does not exist in the repository")
         elif live[v].status == "Disposed" and status != "Disposed":
@@ -219,7 +249,7 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
     by_rule: dict[str, list[tuple[int, int, Rule]]] = {}
     for idx, rule in enumerate(pkg.rules):
         for v in rule_targets(fmt, rule, live, now):
-            if v in protected or v in decisions:
+            if v in protected or v in decisions or v in in_use:
                 continue
             by_rule.setdefault(v, []).append((rule.priority, idx, rule))
     for v, claims in by_rule.items():

@@ -24,8 +24,8 @@ import pulumi
 
 from . import config, spec
 from .errors import ProviderError
-from .expand import (Decision, Describe, ExpansionError, LiveVersion, expand, matches_protected, resolve_ages,
-                     unmatched_patterns)
+from .expand import (Decision, Describe, ExpansionError, LiveVersion, consumers_text, expand, kept_in_use,
+                     matches_protected, resolve_ages, unmatched_patterns)
 from .live import describe as live_describe
 from .live import list_versions
 from .model import PackageArgs
@@ -49,6 +49,8 @@ class PackagePlan:
     decisions: dict[str, Decision]
     problems: list[str] = field(default_factory=list)  # this package only: it is not planned
     warnings: list[str] = field(default_factory=list)
+    in_use: dict[str, tuple[str, ...]] = field(default_factory=dict)  # live version -> consumer files
+    kept: dict[str, tuple[str, ...]] = field(default_factory=dict)  # in use, so not changed by a rule
 
     @property
     def label(self) -> str:
@@ -132,10 +134,11 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
         problems: list[str] = []
         if pkg.unmatched_patterns == "error":
             problems, warnings = warnings, []
+        in_use = ls.usage_of(i).in_use(pkg.format, list(live))
         try:
-            decisions = expand(pkg, live, now, where)
+            decisions = expand(pkg, live, now, where, in_use)
         except ExpansionError as e:
-            plans.append(PackagePlan(ls, i, pkg, args, live, {}, problems + e.problems, warnings))
+            plans.append(PackagePlan(ls, i, pkg, args, live, {}, problems + e.problems, warnings, in_use))
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
         if disposing and not (pkg.allow_dispose and dispose_ok):
@@ -147,7 +150,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
                 f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
                 f"true`; missing: {missing}")
-        plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings))
+        plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings, in_use,
+                                 kept_in_use(pkg, live, now, in_use)))
     broken = [msg for p in plans for msg in p.problems]
     if broken and not isolate:
         raise spec.SpecError(broken)
@@ -171,8 +175,8 @@ def with_restores(plans: list[PackagePlan], previous: PreviousState,
     leaving a package that stays in the specs join that package's decisions; packages gone from the
     specs that still have restores to make come back as plans of their own, for this run only.
     Returns the plans and the versions left alone, with the reason."""
-    current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions)
-               for p in plans if not p.problems]
+    current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions,
+                       p.in_use) for p in plans if not p.problems]
     broken = {p.label for p in plans if p.problems}  # not planned this run: their versions stay as they are
     restores, orphans, skipped = plan_restores(
         current, PreviousState([r for r in previous.resources if r.label not in broken], previous.originals,
@@ -264,6 +268,11 @@ def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource
             "failed_packages": {p.label: p.problems for p in plans if p.problems}}
 
 
+def kept_report(plans: list[PackagePlan]) -> dict[str, dict[str, list[str]]]:
+    """package label -> version -> consumer files, for the versions a rule would have changed."""
+    return {p.label: {v: list(files) for v, files in p.kept.items()} for p in plans if p.kept}
+
+
 def _stack_name() -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
 
@@ -290,6 +299,10 @@ def main() -> None:
     for p in plans:
         for w in p.warnings:
             pulumi.log.warn(w)
+        if p.kept:
+            pulumi.log.info(f"{p.label}: kept: {len(p.kept)} version(s) in use, which no rule changes: " + "; ".join(
+                f"{v} (in use by {consumers_text(files)})" for v, files in list(p.kept.items())[:10])
+                + (" ..." if len(p.kept) > 10 else ""))
         for problem in p.problems:
             pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
     plans, skipped = with_restores(plans, previous)
@@ -312,6 +325,7 @@ def main() -> None:
         # and the versions it leaves alone instead of restoring.
         Path(plan_file).write_text(json.dumps({
             "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
-            "warnings": [w for p in plans for w in p.warnings]}, indent=1, sort_keys=True))
+            "warnings": [w for p in plans for w in p.warnings], "kept_in_use": kept_report(plans)},
+            indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
     pulumi.export("changes", summary["changes"])

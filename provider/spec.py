@@ -9,16 +9,18 @@ reported together. The JSON Schema (`python -m provider schema`) lets editors va
 from __future__ import annotations
 
 import gc
+import glob
 import json
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .rules import ecosystems
+from .rules import ecosystems, usage
 from .model import UPDATABLE_STATUSES, DesiredStatus, Format, PackageArgs, normalized_name
 
 MAX_SPEC_BYTES = 1024 * 1024  # ~11,000 packages; the largest loads in about 2 s and 70 MB (measured)
@@ -102,6 +104,11 @@ class Rule(BaseModel):
         return self.keep_latest
 
 
+IN_USE_DOC = ("SBOMs (CycloneDX / SPDX JSON) and lockfiles of the services that consume packages: files, globs or "
+              "folders, relative to the spec. A version they reference is protected: no rule changes it, and an "
+              "explicit Unlisted/Archived/Disposed for it is an error naming the consumer")
+
+
 class PackageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Format
@@ -116,6 +123,7 @@ class PackageSpec(BaseModel):
     unmatched_patterns: Literal["warn", "error"] = Field(
         "warn", description="a `protected` or `match.versions`/`match.glob` entry that selects no live version: "
                             "a warning in the preview and PR summary (warn), or this package fails (error)")
+    in_use: list[str] = Field(default_factory=list, description=IN_USE_DOC)
     versions: dict[str, DesiredStatus] = Field(default_factory=dict, description="explicit statuses")
     rules: list[Rule] = Field(default_factory=list)
 
@@ -174,6 +182,7 @@ class SpecFile(BaseModel):
     domain: str
     domain_owner: Optional[str] = None
     repository: str
+    in_use: list[str] = Field(default_factory=list, description=IN_USE_DOC + " (for every package of the file)")
     packages: list[PackageSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -196,9 +205,13 @@ class LoadedSpec:
     spec: SpecFile
     lines: dict[tuple[Any, ...], int]
     name: str = ""  # how errors name the file (e.g. specs/a.yaml)
+    consumers: dict[int, usage.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
 
     def line(self, loc: tuple[Any, ...]) -> int:
         return _line_of(self.lines, loc)
+
+    def usage_of(self, index: int) -> usage.Usage:
+        return self.consumers.get(index) or usage.Usage({})
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -280,8 +293,9 @@ def _refuse_duplicate_keys(node: Any, name: str, path: tuple[Any, ...]) -> None:
         raise SpecError(problems)
 
 
-def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
-    """Parses and validates one spec file. Raises SpecError naming file:line: field."""
+def load_file(path: Path, display: Optional[str] = None, base: Optional[Path] = None) -> LoadedSpec:
+    """Parses and validates one spec file and reads its `in_use` evidence (consumer files are named
+    relative to ``base``, default the working directory). Raises SpecError naming file:line: field."""
     name = display or str(path)
     size = path.stat().st_size
     if size > MAX_SPEC_BYTES:
@@ -327,7 +341,74 @@ def load_file(path: Path, display: Optional[str] = None) -> LoadedSpec:
                 msg = f"{err['input']} is never a target status ({msg})"
             problems.append(f"{name}:{_line_of(lines, loc)}: {_fmt_loc(loc)}: {msg}")
         raise SpecError(problems) from None
-    return LoadedSpec(path, spec, lines, name)
+    loaded = LoadedSpec(path, spec, lines, name)
+    _resolve_usage(loaded, Path.cwd() if base is None else base)
+    return loaded
+
+
+_evidence_cache: dict[tuple[Path, int, int], list[usage.Reference]] = {}
+
+
+def _evidence(path: Path, display: str) -> list[usage.Reference]:
+    """One consumer file's references, read once per process while the file is unchanged."""
+    st = path.stat()
+    key = (path.resolve(), st.st_mtime_ns, st.st_size)
+    if key not in _evidence_cache:
+        _evidence_cache[key] = usage.read(path, display)
+    return _evidence_cache[key]
+
+
+def _expand_entry(spec_dir: Path, entry: str) -> list[Path]:
+    """The files an `in_use` entry names: a file, a folder (every file under it, hidden ones
+    excepted) or a glob (`**` crosses folders), relative to the spec's folder."""
+    target = spec_dir / entry
+    hits = [Path(p) for p in sorted(glob.glob(str(target), recursive=True))] if glob.has_magic(entry) else \
+        ([target] if target.exists() else [])
+    files: list[Path] = []
+    for h in hits:
+        if h.is_dir():
+            files += sorted(p for p in h.rglob("*") if p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(h).parts))
+        elif h.is_file():
+            files.append(h)
+    return files
+
+
+def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
+    """Reads the consumer files of `in_use` entries (the file's and each package's) into
+    ``ls.consumers``. Raises SpecError naming the spec's file:line and the consumer file."""
+    problems: list[str] = []
+
+    def refs_of(entries: list[str], loc: tuple[Any, ...]) -> list[tuple[usage.Reference, str]]:
+        out: list[tuple[usage.Reference, str]] = []
+        for j, entry in enumerate(entries):
+            where = f"{ls.name}:{ls.line(loc + (j,))}: {_fmt_loc(loc + (j,))}"
+            files = _expand_entry(ls.path.parent, entry)
+            if not files:
+                problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); `in_use` "
+                                f"evidence that is missing would protect nothing")
+            for f in files:
+                display = os.path.relpath(f, base)
+                try:
+                    out += [(r, display) for r in _evidence(f, display)]
+                except usage.EvidenceError as e:
+                    problems.append(f"{where}: {e}")
+                except OSError as e:
+                    problems.append(f"{where}: {display}: cannot be read: {e.strerror}")
+        return out
+
+    shared = refs_of(ls.spec.in_use, ("in_use",))
+    for i, p in enumerate(ls.spec.packages):
+        own = refs_of(p.in_use, ("packages", i, "in_use"))
+        key = (p.format, normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
+        found: dict[str, set[str]] = {}
+        for r, display in shared + own:
+            if (r.format, r.namespace, r.name) == key:
+                found.setdefault(r.version, set()).add(display)
+        if found:
+            ls.consumers[i] = usage.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
+    if problems:
+        raise SpecError(problems)
 
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -358,7 +439,7 @@ def load_dir(directory: Path) -> list[LoadedSpec]:
     problems: list[str] = []
     for f in files:
         try:
-            loaded.append(load_file(f, str(f.relative_to(directory.parent))))
+            loaded.append(load_file(f, str(f.relative_to(directory.parent)), directory.parent))
         except SpecError as e:
             problems.extend(e.problems)
     owners: dict[tuple[Any, ...], str] = {}

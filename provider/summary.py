@@ -174,6 +174,25 @@ def render_warnings(warnings: list[str]) -> str:
     return "\n".join(lines + [""])
 
 
+def render_kept(kept: dict[str, dict[str, list[str]]]) -> str:
+    """Versions a rule would have changed that stay as they are because a consumer uses them
+    (`in_use`): per package, the count per consumer file and the versions."""
+    if not kept:
+        return ""
+    n = sum(len(v) for v in kept.values())
+    lines = [f"**🛡️ {n} version(s) kept: in use** (a rule would change them; consumers' SBOMs or lockfiles "
+             f"reference them):", ""]
+    for label in sorted(kept):
+        per_file = Counter(f for files in kept[label].values() for f in files)
+        versions = list(kept[label])
+        lines.append(f"- `{label}`: {len(versions)} kept: in use by "
+                     + ", ".join(f"{f} ({c})" for f, c in sorted(per_file.items())[:SHOWN_VERSIONS])
+                     + (f" … (+{len(per_file) - SHOWN_VERSIONS} files)" if len(per_file) > SHOWN_VERSIONS else "")
+                     + " — " + ", ".join(versions[:SHOWN_VERSIONS])
+                     + (f" … (+{len(versions) - SHOWN_VERSIONS})" if len(versions) > SHOWN_VERSIONS else ""))
+    return "\n".join(lines + [""])
+
+
 def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
     """The versions leaving management that this run leaves alone instead of restoring."""
     if not not_restored:
@@ -196,6 +215,7 @@ def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "
     changes = collect(preview, plan)
     not_restored = render_failed((plan or {}).get("failed_packages") or {}) + \
         render_warnings((plan or {}).get("warnings") or []) + \
+        render_kept((plan or {}).get("kept_in_use") or {}) + \
         render_not_restored((plan or {}).get("not_restored") or {})
     if detail is not None:
         detail.append(render_detail(changes, stack) + not_restored)

@@ -11,8 +11,8 @@ otherwise, or when it was Disposed, is gone, or is now protected, it is left alo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Optional
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
 
 from ..errors import ProviderError
 from ..expand import Decision, LiveVersion
@@ -49,6 +49,7 @@ class Current:
     protected: Callable[[str], bool]
     live: dict[str, LiveVersion]
     decisions: dict[str, Decision]
+    in_use: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # version -> consumer files
 
 
 def _args_of(r: PreviousResource) -> PackageArgs:
@@ -114,6 +115,10 @@ def plan_restores(current: list[Current], previous: PreviousState,
             if target is None:
                 if not why.startswith("already"):
                     skipped.setdefault(r.label, {})[v] = why
+                continue
+            if cur is not None and target != "Published" and cur.in_use.get(v):
+                skipped.setdefault(r.label, {})[v] = (f"in use by {', '.join(cur.in_use[v][:3])}: not restored to "
+                                                      f"{target}")
                 continue
             decision = Decision(target, DESELECTED if cur is not None else REMOVED)
             if cur is not None:

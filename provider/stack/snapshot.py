@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import NotFound, VersionFailure
 from ..expand import LiveVersion
-from ..model import Format, PackageArgs, Status
+from ..model import Format, PackageArgs, Status, normalized_name
 
 Origin = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
 
@@ -75,7 +75,8 @@ def load(path: Path) -> Snapshot:
 
 
 def _key(domain: str, repository: str, fmt: str, namespace: Optional[str], package: str) -> tuple[str, ...]:
-    return (domain, repository, fmt, namespace or "", package)
+    # Names as CodeArtifact compares them (PyPI `Flask_Login` is `flask-login`).
+    return (domain, repository, fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
 
 
 def listing(snap: Snapshot) -> Any:
