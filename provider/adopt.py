@@ -8,13 +8,16 @@ entries with rules afterwards and review the effect in `pulumi preview`.
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import api, config
+from . import api, config, spec
 from .model import DESIRED_STATUSES, PackageArgs
 from .rules.ecosystems import sort_versions
+from .rules.usage import EvidenceError
 
 
 
@@ -37,7 +40,30 @@ def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
+def in_use_entries(paths: list[str], output: str | None) -> list[str]:
+    """`in_use` entries for the adopted spec: each path relative to the spec's folder, after
+    checking that it names files and that every file reads as evidence (SpecError otherwise)."""
+    spec_dir = Path(output).resolve().parent if output else Path.cwd()
+    entries: list[str] = []
+    problems: list[str] = []
+    for p in paths:
+        entry = os.path.relpath(os.path.abspath(p), spec_dir)
+        files = spec.evidence_files(spec_dir, entry)
+        if not files:
+            problems.append(f"--in-use {p}: names no file")
+        for f in files:
+            try:
+                spec.read_evidence(f, os.path.relpath(f))
+            except EvidenceError as e:
+                problems.append(f"--in-use {p}: {e}")
+        entries.append(entry)
+    if problems:
+        raise spec.SpecError(problems)
+    return entries
+
+
 def adopt(a: argparse.Namespace) -> str:
+    in_use = in_use_entries(list(getattr(a, "in_use", None) or []), getattr(a, "output", None))
     config.set_stack_config(config.StackConfig(region=a.region, endpoint_url=a.endpoint_url, profile=a.profile))
     base = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, format="npm",
                        package="x")
@@ -61,6 +87,8 @@ def adopt(a: argparse.Namespace) -> str:
     if a.domain_owner:
         doc["domain_owner"] = a.domain_owner
     doc["repository"] = a.repository
+    if in_use:
+        doc["in_use"] = in_use
     doc["packages"] = packages
     header = ("# yaml-language-server: $schema=../docs/spec.schema.json\n"
               f"# Adopted from the live statuses of {a.domain}/{a.repository} by `python -m provider adopt`.\n"

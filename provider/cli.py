@@ -38,6 +38,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     a.add_argument("--region")
     a.add_argument("--profile")
     a.add_argument("-o", "--output", help="file to write (default: stdout)")
+    a.add_argument("--in-use", action="append", default=[], metavar="PATH",
+                   help="SBOMs / lockfiles (a file, folder or glob) of the services that consume these packages: "
+                        "written as the spec's `in_use` (relative to the spec) after checking every file reads")
     s = sub.add_parser("summary", help="Markdown summary of `pulumi preview --json`")
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
@@ -83,7 +86,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.cmd == "adopt":
         from .adopt import adopt
 
-        text = adopt(args)
+        try:
+            text = adopt(args)
+        except spec.SpecError as e:
+            print(f"adopt: {e}", file=sys.stderr)
+            return 1
         if args.output:
             Path(args.output).write_text(text)
         else:

@@ -349,7 +349,7 @@ def load_file(path: Path, display: Optional[str] = None, base: Optional[Path] = 
 _evidence_cache: dict[tuple[Path, int, int], list[usage.Reference]] = {}
 
 
-def _evidence(path: Path, display: str) -> list[usage.Reference]:
+def read_evidence(path: Path, display: str) -> list[usage.Reference]:
     """One consumer file's references, read once per process while the file is unchanged."""
     st = path.stat()
     key = (path.resolve(), st.st_mtime_ns, st.st_size)
@@ -358,7 +358,7 @@ def _evidence(path: Path, display: str) -> list[usage.Reference]:
     return _evidence_cache[key]
 
 
-def _expand_entry(spec_dir: Path, entry: str) -> list[Path]:
+def evidence_files(spec_dir: Path, entry: str) -> list[Path]:
     """The files an `in_use` entry names: a file, a folder (every file under it, hidden ones
     excepted) or a glob (`**` crosses folders), relative to the spec's folder."""
     target = spec_dir / entry
@@ -383,14 +383,14 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
         out: list[tuple[usage.Reference, str]] = []
         for j, entry in enumerate(entries):
             where = f"{ls.name}:{ls.line(loc + (j,))}: {_fmt_loc(loc + (j,))}"
-            files = _expand_entry(ls.path.parent, entry)
+            files = evidence_files(ls.path.parent, entry)
             if not files:
                 problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); `in_use` "
                                 f"evidence that is missing would protect nothing")
             for f in files:
                 display = os.path.relpath(f, base)
                 try:
-                    out += [(r, display) for r in _evidence(f, display)]
+                    out += [(r, display) for r in read_evidence(f, display)]
                 except usage.EvidenceError as e:
                     problems.append(f"{where}: {e}")
                 except OSError as e:

@@ -68,3 +68,26 @@ def test_adopt_round_trips_through_the_engine_without_enabling_disposal(emulator
     ops = emulator.counters()["operations"]
     assert not any(ops.get(o, {}).get("requests") for o in ("UpdatePackageVersionsStatus", "DisposePackageVersions"))
     s.run("preview", "--expect-no-changes")
+
+
+def test_adopt_points_the_spec_at_a_folder_of_sboms_and_refuses_bad_ones(provider_env: EmulatorProcess,
+                                                                           tmp_path: Path) -> None:
+    provider_env.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+        {"format": "npm", "name": "chalk", "versions": ["4.1.2", {"version": "4.0.0", "status": "Archived"}]}]}]}]})
+    sboms = tmp_path / "sboms"
+    sboms.mkdir()
+    (sboms / "web.spdx.json").write_text((ROOT / "tests/fixtures/in_use/npm/checkout.spdx.json").read_text())
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    out = specs / "repo.yaml"
+    cmd = [sys.executable, "-m", "provider", "adopt", "--domain", "dom", "--repository", "repo",
+           "--endpoint-url", provider_env.url, "--region", "us-east-1", "-o", str(out), "--in-use", str(sboms)]
+    subprocess.run(cmd, cwd=ROOT, env=aws_env(), check=True, capture_output=True, text=True)
+    assert yaml.safe_load(out.read_text())["in_use"] == ["../sboms"]
+    plans = program.plan(specs)
+    assert sum(len(p.changes()) for p in plans) == 0
+    assert plans[0].in_use == {"4.1.2": ("sboms/web.spdx.json",)}
+    (sboms / "broken.cdx.json").write_text("{")
+    out.unlink()
+    r = subprocess.run(cmd, cwd=ROOT, env=aws_env(), capture_output=True, text=True)
+    assert r.returncode == 1 and "broken.cdx.json: not valid JSON" in r.stderr and not out.exists()
