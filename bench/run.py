@@ -8,10 +8,15 @@ and reads its per-operation counters. Scenarios, for each (managed versions, pac
   batched    `pulumi up` on specs using one PackageVersionsStatus per package
   per-version `pulumi up` on specs using one PackageVersionStatus per version
   hand       a hand-optimal boto3 script (list once, batch <=100 per (current, target) group)
+  hand-concurrent  the same calls from 8 worker threads (one package at a time each)
+  age-hand   hand-optimal for an `older_than_days` rule, 8 workers: list sorted by PUBLISHED_TIME,
+             binary-search the age boundary with DescribePackageVersion, archive the older half
+  age-batched `pulumi up` with that age rule (one PackageVersionsStatus per package)
   cli        what users write today: `aws codeartifact update-package-versions-status` per version
              (run on a sample and extrapolated linearly, which the report says)
   refresh    a no-change `pulumi preview --refresh` after the batched up
-Every scenario starts from freshly seeded data where all versions are Published and archives them.
+Every scenario starts from freshly seeded data where all versions are Published and archives them
+(the age scenarios: the older half of each package, version j published n-j hours ago).
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -46,30 +54,69 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+WORKERS = 8
+
+
+def probes(n: int, boundary: int) -> int:
+    """Reads a binary search makes to find ``boundary`` (the first index of the older suffix) in n."""
+    lo, hi, count = 0, n, 0
+    while lo < hi:
+        mid = (lo + hi) // 2
+        count += 1
+        lo, hi = (lo, mid) if mid >= boundary else (mid + 1, hi)
+    assert count <= math.ceil(math.log2(n + 1)) and lo == boundary
+    return count
+
+
 @dataclass
 class Config:
     versions: int
     packages: int
+    age: bool = False  # versions published an hour apart; the rule archives the older half
 
     @property
     def per_package(self) -> int:
         return self.versions // self.packages
 
+    @property
+    def to_archive(self) -> int:
+        """Per package: every version, or (age) the older half."""
+        return self.per_package // 2 if self.age else self.per_package
+
+    @property
+    def age_days(self) -> float:
+        return (self.per_package // 2 + 0.5) / 24  # between two versions' times: robust for hours
+
     def minimum(self) -> dict[str, int]:
-        """Physical minimum: one list page per 1000 versions, one write per 100 (all one group)."""
-        return {"ListPackageVersions": self.packages * ceil_div(self.per_package, PAGE),
-                "writes": self.packages * ceil_div(self.per_package, BATCH)}
+        """Physical minimum: one list page per 1000 versions, one write per 100 (all one group);
+        with the age rule, the DescribePackageVersion calls of a binary search for the boundary in
+        the listing sorted by publish time (at most ⌈log2(n+1)⌉ per package; counted exactly)."""
+        m = {"ListPackageVersions": self.packages * ceil_div(self.per_package, PAGE),
+             "writes": self.packages * ceil_div(self.to_archive, BATCH)}
+        if self.age:
+            m["DescribePackageVersion"] = self.packages * probes(self.per_package, self.per_package - self.to_archive)
+        return m
 
     def seed(self) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        n = self.per_package
+
+        def version(j: int) -> Any:
+            if not self.age:
+                return f"1.0.{j}"
+            when = now - timedelta(hours=n - j)
+            return {"version": f"1.0.{j}", "published": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
         return {"domains": [{"name": "bench", "repositories": [{"name": "repo", "packages": [
-            {"format": "npm", "name": f"p{i:03d}", "versions": [f"1.0.{j}" for j in range(self.per_package)]}
+            {"format": "npm", "name": f"p{i:03d}", "versions": [version(j) for j in range(n)]}
             for i in range(self.packages)]}]}]}
 
     def spec(self, resource: str) -> str:
+        rule = (f"      - {{name: archive-old, status: Archived, match: {{older_than_days: {self.age_days!r}}}}}"
+                if self.age else "      - {name: archive-all, status: Archived}")
         lines = ["domain: bench", "repository: repo", "packages:"]
         for i in range(self.packages):
             lines += [f"  - format: npm", f"    package: p{i:03d}", f"    resource: {resource}",
-                      "    rules:", "      - {name: archive-all, status: Archived}"]
+                      "    rules:", rule]
         return "\n".join(lines) + "\n"
 
 
@@ -183,8 +230,8 @@ class Bench:
             exported = self._pulumi(proj, env, "stack", "export").stdout
             res.state_bytes_per_version = len(exported.encode()) / cfg.versions
             archived = sum(1 for v in self.emu.admin("versions")["versions"] if v["status"] == "Archived")
-            if archived != cfg.versions:
-                raise RuntimeError(f"{resource}: {archived} of {cfg.versions} versions archived")
+            if archived != cfg.to_archive * cfg.packages:
+                raise RuntimeError(f"{resource}: {archived} versions archived, not {cfg.to_archive * cfg.packages}")
             if then_refresh is not None:
                 self._measure(then_refresh, lambda: self._pulumi(proj, env, "preview", "--refresh",
                                                                  "--expect-no-changes"))
@@ -221,6 +268,46 @@ class Bench:
             res.calls = self.counted()
         return res
 
+    def hand_concurrent(self, cfg: Config, runs: int) -> Result:
+        """The hand-optimal calls from WORKERS threads, one package per task; with ``cfg.age``,
+        the age boundary is found by binary search over the listing sorted by publish time."""
+        res = Result("age-hand" if cfg.age else "hand-concurrent", cfg)
+        cutoff_age = timedelta(days=cfg.age_days)
+        for _ in range(runs):
+            self.fresh(cfg)
+            ca = client(self.emu.url, retries=9, max_pool_connections=WORKERS)
+
+            def one(i: int) -> None:
+                pkg = dict(domain="bench", repository="repo", format="npm", package=f"p{i:03d}")
+                extra = {"sortBy": "PUBLISHED_TIME"} if cfg.age else {}
+                versions = [v for page in ca.get_paginator("list_package_versions").paginate(
+                    **pkg, **extra, PaginationConfig={"PageSize": PAGE}) for v in page["versions"]]
+                todo = [v for v in versions if v["status"] == "Published"]
+                if cfg.age:  # newest first: "older than" holds for a suffix
+                    cutoff = datetime.now(timezone.utc) - cutoff_age
+                    lo, hi = 0, len(versions)
+                    while lo < hi:
+                        mid = (lo + hi) // 2
+                        when = ca.describe_package_version(**pkg, packageVersion=versions[mid]["version"])[
+                            "packageVersion"]["publishedTime"]
+                        lo, hi = (lo, mid) if when < cutoff else (mid + 1, hi)
+                    todo = [v for v in versions[lo:] if v["status"] == "Published"]
+                for j in range(0, len(todo), BATCH):
+                    chunk = todo[j:j + BATCH]
+                    out = ca.update_package_versions_status(
+                        **pkg, versions=[v["version"] for v in chunk], targetStatus="Archived",
+                        expectedStatus="Published", versionRevisions={v["version"]: v["revision"] for v in chunk})
+                    assert not out["failedVersions"], out["failedVersions"]
+
+            t0 = time.monotonic()
+            with ThreadPoolExecutor(WORKERS) as pool:
+                list(pool.map(one, range(cfg.packages)))
+            res.walls.append(time.monotonic() - t0)
+            res.calls = self.counted()
+            archived = sum(1 for v in self.emu.admin("versions")["versions"] if v["status"] == "Archived")
+            assert archived == cfg.to_archive * cfg.packages, archived
+        return res
+
     def cli_loop(self, cfg: Config, runs: int, sample: int) -> Result:
         """One `aws` CLI process per version, on the first `sample` versions; extrapolated."""
         res = Result("cli", cfg, extrapolated_from=min(sample, cfg.versions))
@@ -246,19 +333,19 @@ def fmt_calls(calls: dict[str, int]) -> str:
     return ", ".join(f"{short.get(k, k)} {v}" for k, v in sorted(calls.items())) or "-"
 
 
-def table(results: list[Result], hand: dict[tuple[int, int], Result]) -> str:
+def table(results: list[Result], hand: dict[tuple[int, int, bool], Result]) -> str:
     rows = ["| versions | packages | scenario | wall (median) | API calls | writes / min | calls / min "
             "| vs hand-optimal | provider peak RSS | state / version |",
             "|---:|---:|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in results:
         m = r.config.minimum()
-        total_min = m["ListPackageVersions"] + m["writes"]
+        total_min = sum(m.values())
         total = sum(r.calls.values())
         writes_ratio = f"{r.writes() / m['writes']:.2f}" if r.scenario != "refresh" else "-"
         lists = r.calls.get("ListPackageVersions", 0)
         calls_ratio = (f"{total / total_min:.2f}" if r.scenario != "refresh"
                        else f"{lists / m['ListPackageVersions']:.2f} (lists/pages)")
-        h = hand.get((r.config.versions, r.config.packages))
+        h = hand.get((r.config.versions, r.config.packages, r.config.age))
         vs = f"{r.wall / h.wall:.2f}×" if h and r.scenario != "refresh" else "-"
         wall = f"{r.wall:.1f} s" + (f" (extrapolated from {r.extrapolated_from})" if r.extrapolated_from and
                                     r.extrapolated_from < r.config.versions else "")
@@ -275,7 +362,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--packages", default="10,100")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--latency-ms", type=float, default=20.0)
-    p.add_argument("--scenarios", default="hand,batched,refresh,per-version,per-version-nockpt,cli")
+    p.add_argument("--scenarios", default="hand,hand-concurrent,batched,refresh,age-hand,age-batched,per-version,"
+                                          "per-version-nockpt,cli")
     p.add_argument("--per-version-max", type=int, default=1000, help="largest size for per-version resources")
     p.add_argument("--cli-sample", type=int, default=1000, help="versions run through the aws CLI loop")
     p.add_argument("--out", help="write the Markdown table here (and JSON next to it)")
@@ -289,7 +377,7 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="cas-bench-"))
     bench = Bench(a.latency_ms, work)
     results: list[Result] = []
-    hand: dict[tuple[int, int], Result] = {}
+    hand: dict[tuple[int, int, bool], Result] = {}
     started = time.time()
     try:
         for size in sizes:
@@ -297,8 +385,17 @@ def main(argv: list[str]) -> int:
                 cfg = Config(size, n)
                 print(f"== {size} versions / {n} packages", file=sys.stderr, flush=True)
                 if "hand" in scenarios:
-                    hand[(size, n)] = bench.hand_optimal(cfg, a.runs)
-                    results.append(hand[(size, n)])
+                    results.append(bench.hand_optimal(cfg, a.runs))
+                    hand[(size, n, False)] = results[-1]
+                if "hand-concurrent" in scenarios:  # the contender "vs hand-optimal" compares with
+                    results.append(bench.hand_concurrent(cfg, a.runs))
+                    hand[(size, n, False)] = results[-1]
+                age = Config(size, n, age=True)
+                if "age-hand" in scenarios:
+                    results.append(bench.hand_concurrent(age, a.runs))
+                    hand[(size, n, True)] = results[-1]
+                if "age-batched" in scenarios:
+                    results.append(bench.pulumi_up(age, "batched", a.runs, label="age-batched"))
                 if "batched" in scenarios:
                     refresh = Result("refresh", cfg) if "refresh" in scenarios else None
                     results.append(bench.pulumi_up(cfg, "batched", a.runs, refresh))

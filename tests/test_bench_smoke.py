@@ -1,5 +1,6 @@
 """A fast smoke run of the benchmark (bench/run.py --smoke): the batched path writes at the
-physical minimum and a no-change refresh lists no more than the pages. Counts, not timings."""
+physical minimum, an age rule reads at the minimum too (a binary search's describes, as the
+hand-optimal script makes), and a no-change refresh lists no more than the pages. Counts, not timings."""
 
 from __future__ import annotations
 
@@ -18,15 +19,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason
 
 def test_bench_smoke_calls_at_the_minimum(tmp_path: Path) -> None:
     out = tmp_path / "results.md"
-    proc = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--scenarios", "hand,batched,refresh",
+    proc = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--scenarios", "hand,batched,refresh,age-hand,age-batched",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = {r["scenario"]: r for r in json.loads(out.with_suffix(".json").read_text())}
-    for scenario in ("hand", "batched"):
+    for scenario in ("hand", "batched", "age-hand", "age-batched"):
         r = rows[scenario]
         writes = r["calls"].get("UpdatePackageVersionsStatus", 0)
         assert writes == r["minimum"]["writes"], (scenario, r["calls"])
         assert r["calls"]["ListPackageVersions"] == r["minimum"]["ListPackageVersions"], (scenario, r["calls"])
+        assert r["calls"].get("DescribePackageVersion", 0) == r["minimum"].get("DescribePackageVersion", 0), \
+            (scenario, r["calls"])
     refresh = rows["refresh"]["calls"]
     assert refresh.get("ListPackageVersions") == rows["refresh"]["minimum"]["ListPackageVersions"]
     assert "UpdatePackageVersionsStatus" not in refresh
