@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -31,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,8 +42,7 @@ from typing import Any, Callable, Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.emulator_harness import (  # noqa: E402
-    ACCESS_KEY, SECRET_KEY, EmulatorProcess, aws_env, client, start_emulator)
+from emulator.testing import ACCESS_KEY, SECRET_KEY, EmulatorProcess, aws_env, client, start_emulator  # noqa: E402
 
 PAGE = 1000
 BATCH = 100
@@ -128,7 +127,6 @@ class Result:
     calls: dict[str, int] = field(default_factory=dict)
     peak_rss_mb: Optional[float] = None
     state_bytes_per_version: Optional[float] = None
-    note: str = ""
     extrapolated_from: Optional[int] = None
 
     @property

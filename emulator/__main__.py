@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from . import admin
 from .backend import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from .faults import FaultConfig, Faults
 from .seed import load_seed
@@ -35,7 +36,7 @@ def main(argv: list[str]) -> int:
 
     backend = Backend(a.db, account=a.account, region=a.region)
     for path in a.seed:
-        backend.seed(load_seed(path))
+        admin.seed(backend, load_seed(path))
     faults = FaultConfig.model_validate(json.loads(a.faults) if a.faults else {})
     if a.latency_ms is not None:
         faults = faults.model_copy(update={"latency_ms": a.latency_ms})

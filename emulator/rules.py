@@ -1,7 +1,7 @@
 """Pure CodeArtifact rules: formats, namespaces, name normalization, statuses, revisions.
 
-Everything here is a function of its arguments (no I/O), so it is unit-tested directly and the
-backend stays a thin transactional shell around it.
+Everything here is a function of its arguments (no I/O), so it is unit-tested directly
+(tests/test_emulator_rules.py) and the backend stays a thin transactional shell around it.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ shape constraints checked before the backend runs (required, enum, length, range
 the error shapes all come from the ``codeartifact`` model that ships with botocore. No rule about
 CodeArtifact itself lives here: that is the backend's job.
 
-Besides ``/v1/...`` the server answers an admin path ``/_emulator/...`` (not signed, not counted,
-never faulted) for seeding, fault injection, deny rules, counters and test hooks.
+Besides ``/v1/...`` the server hands the admin path ``/_emulator/...`` (not signed, not counted,
+never faulted) to emulator/admin.py: seeding, fault injection, deny rules, counters, test hooks.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.model import ListShape, MapShape, OperationModel, Shape
 
-from . import rules
-from .backend import Backend, Caller, DenyRule
+from . import admin, rules
+from .backend import Backend, Caller
 from .errors import (
     InternalServerException,
     InvalidSignatureException,
@@ -41,9 +41,8 @@ from .errors import (
     ValidationException,
 )
 from .faults import Counters, FaultConfig, Faults
-from .seed import SeedDoc
 
-ADMIN_PREFIX = "/_emulator/"
+ADMIN_PREFIX = admin.ADMIN_PREFIX
 _AUTH_RE = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
     r"\s*SignedHeaders=(?P<signed>[^,]+),\s*Signature=(?P<sig>[0-9a-f]{64})")
@@ -246,9 +245,9 @@ class Emulator:
             action = dict(t["action"])
             kind = action.pop("kind")
             if kind == "set-status":
-                self.backend.set_status(**action)
+                admin.set_status(self.backend, **action)
             elif kind == "republish":
-                self.backend.republish(**action)
+                admin.republish(self.backend, **action)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         emulator = self
@@ -270,51 +269,6 @@ class Emulator:
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
-
-    # -- admin path -------------------------------------------------------------------------
-
-    def admin(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
-        name = path[len(ADMIN_PREFIX):].strip("/")
-        doc: Any = {}
-        if body:
-            doc = yaml.safe_load(body.decode()) if name == "seed" else json.loads(body)
-        b = self.backend
-        if name == "health":
-            return 200, {"ok": True}
-        if name == "counters":
-            return 200, self.counters.snapshot()
-        if name == "counters/reset" and method == "POST":
-            self.counters.reset()
-            return 200, {"ok": True}
-        if name == "faults":
-            if method == "POST":
-                self.faults.set(FaultConfig.model_validate(doc))
-            return 200, self.faults.config.model_dump()
-        if name == "deny":
-            if method == "POST":
-                b.deny_rules = [DenyRule(r["action"], r["resource"]) for r in doc.get("rules", [])]
-            return 200, {"rules": [r.__dict__ for r in b.deny_rules]}
-        if name == "seed" and method == "POST":
-            return 200, b.seed(SeedDoc.model_validate(doc or {}))
-        if name == "republish" and method == "POST":
-            return 200, b.republish(**doc)
-        if name == "set-status" and method == "POST":
-            b.set_status(**doc)
-            return 200, {"ok": True}
-        if name == "reset" and method == "POST":
-            b.reset()
-            self.triggers = []
-            self.faults.set(FaultConfig())
-            self.counters.reset()
-            return 200, {"ok": True}
-        if name == "triggers":
-            if method == "POST":
-                with self._trigger_lock:
-                    self.triggers.extend(doc.get("triggers", []))
-            return 200, {"triggers": self.triggers}
-        if name == "versions":
-            return 200, {"versions": list(b.iter_versions())}
-        return 404, {"message": f"unknown admin path {path}"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -377,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         if url.path.startswith(ADMIN_PREFIX):
             try:
-                status, doc = app.admin(method, url.path, body)
+                status, doc = admin.route(app, method, url.path, body)
             except (ValueError, TypeError, ServiceError) as exc:  # bad admin input
                 status, doc = 400, {"message": str(exc)}
             self._send(status, doc)

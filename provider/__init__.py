@@ -5,8 +5,8 @@ Public import paths (stored in users' Pulumi state; never move them):
 ``provider.PackageVersionsStatus`` / ``provider.package_versions_status.PackageVersionsStatusProvider``.
 """
 
-from .package_version_status import PackageVersionStatus, PackageVersionStatusProvider
-from .package_versions_status import PackageVersionsStatus, PackageVersionsStatusProvider
+from provider.package_version_status import PackageVersionStatus, PackageVersionStatusProvider
+from provider.package_versions_status import PackageVersionsStatus, PackageVersionsStatusProvider
 
 __all__ = [
     "PackageVersionStatus",

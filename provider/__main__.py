@@ -1,7 +1,7 @@
-"""``python -m provider <command>``: see provider/cli.py."""
+"""``python -m provider <command>``: see provider/cli/main.py."""
 
 import sys
 
-from .cli import main
+from provider.cli.main import main
 
 sys.exit(main(sys.argv[1:]))

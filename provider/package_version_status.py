@@ -22,10 +22,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import api, core
-from .errors import NotFound, ProviderError, VersionFailure
-from .model import IDENTITY_FIELDS, PackageVersionStatusArgs
-from .plan import Change, Observed
+from provider._core import api, lifecycle
+from provider._core.batching import Change, Observed
+from provider._core.errors import NotFound, ProviderError, VersionFailure
+from provider._core.model import IDENTITY_FIELDS, PackageVersionStatusArgs
 
 OUTPUT_FIELDS = ("revision", "original_status", "owned_status", "owned_revision")
 
@@ -46,38 +46,38 @@ def _owned(props: Mapping[str, Any]) -> Optional[Observed]:
 
 
 class PackageVersionStatusProvider(ResourceProvider):
-    """Lifecycle of one version's status. No instance attributes (see provider/config.py)."""
+    """Lifecycle of one version's status. No instance attributes (see provider/_core/config.py)."""
 
     serialize_as_secret_always = False  # it holds no secret; keep state readable and small
 
     def configure(self, req: ConfigureRequest) -> None:
-        core.configure(req)
+        lifecycle.configure(req)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates arguments; one CheckFailure per bad property. Also refuses Disposed without both
         opt-ins, and leaving Disposed (it is irreversible)."""
-        args, failures = core.validate(PackageVersionStatusArgs, news, OUTPUT_FIELDS)
+        args, failures = lifecycle.validate(PackageVersionStatusArgs, news, OUTPUT_FIELDS)
         if args is not None and not args.problem:
-            if args.status == "Disposed" and not core.dispose_allowed(args):
-                failures.append(CheckFailure("status", core.dispose_refusal(args)))
+            if args.status == "Disposed" and not lifecycle.dispose_allowed(args):
+                failures.append(CheckFailure("status", lifecycle.dispose_refusal(args)))
             if (_olds or {}).get("status") == "Disposed" and args.status != "Disposed":
                 failures.append(CheckFailure(
                     "status", f"{args.label(args.version)} was Disposed, which is irreversible; it cannot become "
                               f"{args.status} (a Disposed version can only be deleted)"))
-        return core.check_result(args, news, failures, OUTPUT_FIELDS)
+        return lifecycle.check_result(args, news, failures, OUTPUT_FIELDS)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Identity (domain, owner, repository, format, namespace, package, version) replaces;
         status (and connection settings) update in place."""
-        return core.diff(olds, news, ("status", "decided_by"), (*IDENTITY_FIELDS, "version"))
+        return lifecycle.diff(olds, news, ("status", "decided_by"), (*IDENTITY_FIELDS, "version"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts an existing version: records the status found before we touched it, then applies
         the desired status (locked to the observed status and revision).
 
         Contract: raises NotFound (naming the version) if it does not exist, and nothing is applied."""
-        core.raise_problem(props)
-        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        lifecycle.raise_problem(props)
+        args = PackageVersionStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         try:
             obs = api.find_version(args, args.version)
         except NotFound as e:
@@ -95,19 +95,19 @@ class PackageVersionStatusProvider(ResourceProvider):
         """Refresh: the actual status and revision. A vanished version (or package) returns an
         empty id, which tells the engine the resource is gone. The returned inputs carry the actual
         status, so drift shows in `pulumi preview --diff` as `status: "Archived" => "Published"`."""
-        args = PackageVersionStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        args = PackageVersionStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         try:
             obs = api.find_version(args, args.version)
         except NotFound:
             return ReadResult(id_="", outs={})
         except ProviderError as e:
-            raise core.refresh_error(args, e) from None
+            raise lifecycle.refresh_error(args, e) from None
         # State from before `owned_*` existed: what the state held before this refresh is the best
         # record of what we left.
         owned = _owned(props) or (Observed(str(props.get("status")), str(props.get("revision")))
                                   if props.get("status") and props.get("revision") else obs)
         outs = _outputs(args, obs, str(props.get("original_status") or obs.status), owned)
-        return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
+        return ReadResult(id_=id_, outs=outs, inputs=lifecycle.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Applies the new status with `versionRevisions` = the revision from the last read and
@@ -115,8 +115,8 @@ class PackageVersionStatusProvider(ResourceProvider):
 
         Contract: a change made by someone else since that read fails closed (ConflictError naming
         the version, expected vs actual) and nothing is overwritten."""
-        core.raise_problem(news)
-        args = PackageVersionStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
+        lifecycle.raise_problem(news)
+        args = PackageVersionStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
         current, revision = olds.get("status"), olds.get("revision")
         original = str(olds.get("original_status") or current)
         if not current or not revision:  # state from an interrupted create: observe now
@@ -137,9 +137,9 @@ class PackageVersionStatusProvider(ResourceProvider):
     @staticmethod
     def _guard_dispose(args: PackageVersionStatusArgs) -> None:
         # Defence in depth: check() already refused this; never dispose on a path that skipped it.
-        if args.status == "Disposed" and not core.dispose_allowed(args):
+        if args.status == "Disposed" and not lifecycle.dispose_allowed(args):
             raise ProviderError("disposing", [VersionFailure(args.label(args.version), "DISPOSE_NOT_ALLOWED",
-                                                             core.dispose_refusal(args))])
+                                                             lifecycle.dispose_refusal(args))])
 
 
 class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersionStatus"):

@@ -23,10 +23,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import api, core
-from .errors import NotFound, ProviderError, VersionFailure
-from .model import PackageVersionsStatusArgs
-from .plan import Change, Observed, changes_for
+from provider._core import api, lifecycle
+from provider._core.batching import Change, Observed, changes_for
+from provider._core.errors import NotFound, ProviderError, VersionFailure
+from provider._core.model import PackageVersionsStatusArgs
 
 OUTPUT_FIELDS = ("revisions", "original", "owned")
 RESTORE = "restore"  # decided_by prefix of the stack program's restores
@@ -69,39 +69,39 @@ def _last_read(olds: Mapping[str, Any]) -> dict[str, Observed]:
 
 
 class PackageVersionsStatusProvider(ResourceProvider):
-    """Lifecycle of one package's version statuses. No instance attributes (see provider/config.py)."""
+    """Lifecycle of one package's version statuses. No instance attributes (see provider/_core/config.py)."""
 
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        core.configure(req)
+        lifecycle.configure(req)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validates arguments; one CheckFailure per bad property (``versions.<v>`` for a bad status).
         Refuses Disposed without both opt-ins, and any version leaving Disposed."""
-        args, failures = core.validate(PackageVersionsStatusArgs, news, OUTPUT_FIELDS)
+        args, failures = lifecycle.validate(PackageVersionsStatusArgs, news, OUTPUT_FIELDS)
         if args is not None and not args.problem:
             old_versions = (_olds or {}).get("versions") or {}
             for v, status in args.versions.items():
-                if status == "Disposed" and not core.dispose_allowed(args):
-                    failures.append(CheckFailure(f"versions.{v}", core.dispose_refusal(args)))
+                if status == "Disposed" and not lifecycle.dispose_allowed(args):
+                    failures.append(CheckFailure(f"versions.{v}", lifecycle.dispose_refusal(args)))
                 if old_versions.get(v) == "Disposed" and status != "Disposed":
                     failures.append(CheckFailure(
                         f"versions.{v}", f"{args.label(v)} was Disposed, which is irreversible; it cannot become "
                                          f"{status} (a Disposed version can only be deleted)"))
-        return core.check_result(args, news, failures, OUTPUT_FIELDS)
+        return lifecycle.check_result(args, news, failures, OUTPUT_FIELDS)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The package's identity replaces; the versions map (and settings) update in place."""
-        return core.diff(olds, news, ("versions", "decided_by"))
+        return lifecycle.diff(olds, news, ("versions", "decided_by"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts existing versions: records their statuses, then applies the differences.
 
         Contract: if any declared version does not exist, raises NotFound naming every missing
         version and applies nothing."""
-        core.raise_problem(props)
-        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        lifecycle.raise_problem(props)
+        args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         observed = api.observe(args)
         changes, missing = changes_for(args.versions, observed)
         if missing:
@@ -117,15 +117,15 @@ class PackageVersionsStatusProvider(ResourceProvider):
         """Refresh: actual statuses and revisions of the managed versions. Versions that vanished
         drop out of the map (a later update then reports them NOT_FOUND); a vanished package
         returns an empty id. Inputs carry the actual statuses, so drift shows in `preview --diff`."""
-        args = PackageVersionsStatusArgs.model_validate(core.strip(props, OUTPUT_FIELDS))
+        args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         try:
             observed = api.observe(args)
         except NotFound:
             return ReadResult(id_="", outs={})
         except ProviderError as e:
-            raise core.refresh_error(args, e) from None
+            raise lifecycle.refresh_error(args, e) from None
         outs = _outputs(args, observed, props.get("original") or {}, _owned(props))
-        return ReadResult(id_=id_, outs=outs, inputs=core.strip(outs, OUTPUT_FIELDS))
+        return ReadResult(id_=id_, outs=outs, inputs=lifecycle.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Applies the differences, each version locked to its status and revision from the last read.
@@ -135,8 +135,8 @@ class PackageVersionsStatusProvider(ResourceProvider):
         Contract: versions changed by someone else since the last read fail closed (one ConflictError
         naming each, expected vs actual); the rest of the package is still applied, and the next
         refresh reports everything as it is."""
-        core.raise_problem(news)
-        args = PackageVersionsStatusArgs.model_validate(core.strip(news, OUTPUT_FIELDS))
+        lifecycle.raise_problem(news)
+        args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
         last = _last_read(olds)
         owned = _owned(olds)
         original = dict(olds.get("original") or {})
@@ -167,9 +167,9 @@ class PackageVersionsStatusProvider(ResourceProvider):
     def _guard_dispose(args: PackageVersionsStatusArgs, changes: list[Change]) -> None:
         # Defence in depth: check() already refused this; never dispose on a path that skipped it.
         disposing = [c.version for c in changes if c.target == "Disposed"]
-        if disposing and not core.dispose_allowed(args):
+        if disposing and not lifecycle.dispose_allowed(args):
             raise ProviderError("disposing", [VersionFailure(args.label(v), "DISPOSE_NOT_ALLOWED",
-                                                             core.dispose_refusal(args)) for v in disposing])
+                                                             lifecycle.dispose_refusal(args)) for v in disposing])
 
 
 class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersionsStatus"):

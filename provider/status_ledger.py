@@ -14,10 +14,18 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional
 
 import pulumi
-from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, \
-    ResourceProvider, UpdateResult
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
-from .model import STATUSES
+from provider._core.model import STATUSES
 
 LEDGER_NAME = "codeartifact-status-ledger"
 

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.emulator_harness import EmulatorProcess, client, start_emulator
+from emulator.testing import EmulatorProcess, client, start_emulator
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +26,8 @@ def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
 def provider_env(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
     """Provider code called in this process against the emulator: test AWS credentials in the
     environment, stack config pointing at the emulator, and no cached listings before or after."""
-    from provider import api, config
-    from tests.emulator_harness import aws_env
+    from emulator.testing import aws_env
+    from provider._core import api, config
 
     for k, v in aws_env().items():
         if k.startswith("AWS_"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tests.emulator_harness import ROOT, aws_env
+from emulator.testing import ROOT, aws_env
 
 
 def pulumi_available() -> Optional[str]:

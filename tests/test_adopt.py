@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provider import program
-from tests.emulator_harness import ROOT, EmulatorProcess, aws_env
+from emulator.testing import ROOT, EmulatorProcess, aws_env
+from provider.stack import program
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = pytest.mark.emulator

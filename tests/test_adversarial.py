@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_harness import ACCESS_KEY, ROOT, SECRET_KEY, SESSION_TOKEN, EmulatorProcess, client
+from emulator.testing import ACCESS_KEY, ROOT, SECRET_KEY, SESSION_TOKEN, EmulatorProcess, client
 from tests.pulumi_harness import Stack, new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -1,8 +1,9 @@
 """Bad input never reaches the service: 1,000 generated specs (wrong types, unknown statuses, bad
 names, namespaces where the format has none, Unfinished targets, rule conflicts, unknown packages,
-garbage and huge files) each either validate or fail with errors naming file, line and field,
-and not one write call reaches the emulator. And the dispose guard: no combination of spec,
-resource arguments and stack config disposes without both opt-ins."""
+garbage and huge files) each either fail with errors naming file, line and field, or plan
+resources whose inputs the resources' own check accepts (what the spec language admits, the
+resource admits). And the dispose guard: no combination of spec, resource arguments and stack
+config disposes without both opt-ins."""
 
 from __future__ import annotations
 
@@ -15,10 +16,13 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from provider import config, program, spec
-from provider.errors import ProviderError
+from emulator.testing import EmulatorProcess
+from provider._core import config
+from provider._core.errors import ProviderError
+from provider._core.model import PackageVersionsStatusArgs
 from provider.package_versions_status import PackageVersionsStatusProvider
-from tests.emulator_harness import EmulatorProcess
+from provider.rules import spec
+from provider.stack import program
 
 pytestmark = pytest.mark.emulator
 PROBLEM = re.compile(r'^specs/s\.yaml:\d+: (\(file\)|(?:[\w.\-]|\[\d+\]|\["(?:[^"\\]|\\.)*"\])+): \S.*', re.S)
@@ -77,15 +81,21 @@ def test_generated_specs_are_valid_or_name_file_line_field(live: EmulatorProcess
     d.mkdir()
     (d / "s.yaml").write_text(doc)
     try:
-        program.plan(d)
+        plans = program.plan(d)
         event("valid spec")
     except spec.SpecError as e:
         event("invalid spec")
         assert e.problems
         for p in e.problems:
             assert PROBLEM.match(p), p
-    ops = live.counters()["operations"]
-    assert not any(op in ops for op in WRITES)
+        return
+    for p in plans:
+        a = p.args.model_dump(exclude_none=True)
+        if p.decisions:
+            event("valid spec with decisions")
+        PackageVersionsStatusArgs.model_validate(
+            {**a, "versions": {v: x.status for v, x in p.decisions.items()},
+             "decided_by": {v: x.rule for v, x in p.decisions.items()}})
 
 
 def test_huge_spec_files_are_refused(live: EmulatorProcess, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator_harness import ROOT
+from emulator.testing import ROOT
 from tests.pulumi_harness import pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator_harness import ACCESS_KEY, EmulatorProcess, client, start_emulator
+from emulator.testing import ACCESS_KEY, EmulatorProcess, client, start_emulator
 
 pytestmark = pytest.mark.emulator
 
@@ -36,7 +36,7 @@ def raw_post(url: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, 
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    from tests.emulator_harness import SECRET_KEY
+    from emulator.testing import SECRET_KEY
 
     req = AWSRequest("POST", url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "codeartifact", "us-east-1").add_auth(req)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_harness import EmulatorProcess, run_aws
+from emulator.testing import EmulatorProcess, run_aws
 
 pytestmark = pytest.mark.emulator
 

@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.emulator_harness import ROOT, EmulatorProcess, client
+from emulator.testing import ROOT, EmulatorProcess, client
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from provider import spec
-from provider.expand import LiveVersion, expand, kept_in_use
-from provider.rules import usage
-from provider.plan import Observed
+from emulator.testing import ROOT
+from provider._core.batching import Observed
+from provider.cli.summary import summarize
+from provider.rules import spec, usage
+from provider.rules.expand import LiveVersion, expand, kept_in_use
 from provider.stack.previous import PreviousResource, PreviousState
 from provider.stack.restores import Current, plan_restores
-from provider.summary import summarize
-from tests.emulator_harness import ROOT
 
 FIX = ROOT / "tests" / "fixtures" / "in_use"
 
@@ -126,7 +125,7 @@ def test_an_explicit_status_that_retires_a_version_in_use_is_an_error_naming_the
                                            "versions": {"4.1.2": "Unlisted", "4.1.0": "Published"}})
     live = live_of({"4.1.0": "Archived", "4.1.2": "Published"})
     in_use = {"4.1.2": ("services/web/package-lock.json",), "4.1.0": ("services/old/package-lock.json",)}
-    from provider.expand import ExpansionError
+    from provider.rules.expand import ExpansionError
     with pytest.raises(ExpansionError) as e:
         expand(pkg, live, 0.0, lambda loc: "specs/a.yaml:9: ", in_use)
     assert e.value.problems == [

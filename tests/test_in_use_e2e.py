@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from provider.summary import collect, summarize
-from tests.emulator_harness import ROOT, EmulatorProcess
+from emulator.testing import ROOT, EmulatorProcess
+from provider.cli.summary import collect, summarize
 from tests.pulumi_harness import Stack, new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

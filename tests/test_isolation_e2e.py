@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator_harness import ROOT, EmulatorProcess, client
-from provider.summary import summarize
+from emulator.testing import ROOT, EmulatorProcess, client
+from provider.cli.summary import summarize
 from tests.pulumi_harness import json_documents, new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import program
-from tests.emulator_harness import ROOT, EmulatorProcess, aws_env
+from emulator.testing import ROOT, EmulatorProcess, aws_env
+from provider.stack import program
 
 SPEC = """\
 domain: dom

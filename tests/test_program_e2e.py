@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from provider.summary import summarize
-from tests.emulator_harness import ROOT, EmulatorProcess, aws_env, client
+from emulator.testing import ROOT, EmulatorProcess, aws_env, client
+from provider.cli.summary import summarize
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

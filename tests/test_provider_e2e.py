@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulator_harness import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, EmulatorProcess, client
+from emulator.testing import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN, EmulatorProcess, client
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -17,8 +17,8 @@ from google.protobuf import struct_pb2
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from emulator.testing import ROOT, EmulatorProcess, aws_env, client
 from provider import PackageVersionsStatus, PackageVersionStatusProvider
-from tests.emulator_harness import ROOT, EmulatorProcess, aws_env, client
 
 URN = "urn:pulumi:test::proj::pulumi-python:dynamic/codeartifact:PackageVersionStatus::one"
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from provider import api, config
-from provider.errors import AccessDenied, ConflictError, NotAllowed, NotFound, ProviderError
+from emulator.testing import EmulatorProcess, client
+from provider._core import api, config
+from provider._core.errors import AccessDenied, ConflictError, NotAllowed, NotFound, ProviderError
 from provider.package_version_status import PackageVersionStatusProvider
 from provider.package_versions_status import PackageVersionsStatusProvider
-from tests.emulator_harness import EmulatorProcess, client
 
 pytestmark = pytest.mark.emulator
 LOC = {"domain": "dom", "repository": "repo"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator_harness import ROOT, EmulatorProcess
+from emulator.testing import ROOT, EmulatorProcess
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from provider.summary import collect, summarize
-from tests.emulator_harness import ROOT, EmulatorProcess, client, start_emulator
+from emulator.testing import ROOT, EmulatorProcess, client, start_emulator
+from provider.cli.summary import collect, summarize
 from tests.pulumi_harness import Stack, new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provider.rules import ecosystems as eco
-from provider.expand import ExpansionError, LiveVersion, expand, rule_targets
-from provider.spec import PackageSpec, Rule
+from provider.rules.expand import ExpansionError, LiveVersion, expand, rule_targets
+from provider.rules.spec import PackageSpec, Rule
 
 NOW = 1_800_000_000.0
 num = st.integers(min_value=0, max_value=12)
@@ -216,7 +216,7 @@ def test_age_rules_decide_as_if_every_time_were_known_at_log2_reads(data: Any, n
     ⌈log2(n+1)⌉ published times per threshold (ties and missing times included)."""
     import math
 
-    from provider.expand import resolve_ages
+    from provider.rules.expand import resolve_ages
 
     days = data.draw(st.lists(st.integers(0, 40), min_size=n, max_size=n))  # age in days, ties likely
     missing = set(data.draw(st.lists(st.integers(0, n - 1), max_size=2))) if data.draw(st.booleans()) else set()

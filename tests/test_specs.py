@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provider import spec
-from tests.emulator_harness import ROOT
+from emulator.testing import ROOT
+from provider.rules import spec
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -110,7 +110,7 @@ def test_example_specs_validate_and_reference_the_schema() -> None:
 def test_pr_summary_always_fits_a_github_comment() -> None:
     """20,000 changes: the comment stays within GitHub's 65,536 characters, names every package
     with each transition's count, and points to the full detail, which lists every version."""
-    from provider.summary import GITHUB_COMMENT_LIMIT, render, render_detail
+    from provider.cli.summary import GITHUB_COMMENT_LIMIT, render, render_detail
 
     changes = {f"acme/releases/npm/pkg-{i:03d}": [
         {"version": f"1.{j // 50}.{j % 50}", "from": "Published", "to": "Archived" if j % 3 else "Unlisted",

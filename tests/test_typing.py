@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.emulator_harness import ROOT
+from emulator.testing import ROOT
 
 
 def test_mypy_strict_is_clean() -> None:

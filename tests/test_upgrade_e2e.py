@@ -1,7 +1,8 @@
-"""Users' state keeps working: a stack exported by release 9d0d4af (both resource types, provider
-classes pickled by their import paths, no `owned` outputs and no StatusLedger) is imported into a
-new stack; the current code's first `up` writes no status (it only records the ledger) and then
-`pulumi preview --expect-no-changes` passes. See tools/make_state_fixture.py for how it was made."""
+"""Users' state keeps working: stacks exported by earlier releases (both resource types, provider
+classes pickled by their import paths) are imported into a new stack; the current code's first
+`up` writes no status and then `pulumi preview --expect-no-changes` passes. 9d0d4af predates the
+`owned` outputs and the StatusLedger; ed9feea is the release before the modules moved into the
+layers of ../shared/LAYOUT.md. See tools/make_state_fixture.py for how they were made."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.emulator_harness import ROOT, EmulatorProcess
+from emulator.testing import ROOT, EmulatorProcess
 from tests.pulumi_harness import new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]
@@ -18,18 +19,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason
 FIXTURES = ROOT / "tests" / "fixtures" / "state"
 
 
-def test_state_from_the_previous_release_is_taken_over_without_a_write(emulator: EmulatorProcess,
-                                                                       tmp_path: Path) -> None:
-    made = json.loads((FIXTURES / "release-9d0d4af.seed.json").read_text())
+@pytest.mark.parametrize("release", ["9d0d4af", "ed9feea"])
+def test_state_from_an_earlier_release_is_taken_over_without_a_write(emulator: EmulatorProcess, tmp_path: Path,
+                                                                     release: str) -> None:
+    made = json.loads((FIXTURES / f"release-{release}.seed.json").read_text())
     seed = made["seed"]
     after = made["statuses_after_up"]
     for pkg in seed["domains"][0]["repositories"][0]["packages"]:
         pkg["versions"] = [{"version": v, "status": after[f"{pkg['name']}@{v}"]} for v in pkg["versions"]]
     emulator.seed(seed)
     s = new_stack(tmp_path, (ROOT / "__main__.py").read_text(),
-                  files={"specs/repo.yaml": (FIXTURES / "release-9d0d4af.specs.yaml").read_text()},
+                  files={"specs/repo.yaml": (FIXTURES / f"release-{release}.specs.yaml").read_text()},
                   refresh_always=True)
-    s.run("stack", "import", "--file", str(FIXTURES / "release-9d0d4af.stack.json"))
+    s.run("stack", "import", "--file", str(FIXTURES / f"release-{release}.stack.json"))
     s.config("codeartifact:endpointUrl", emulator.url)
     s.config("codeartifact:region", "us-east-1")
     emulator.admin("counters/reset", {})

@@ -1,20 +1,23 @@
-"""Writes tests/fixtures/state/: a stack exported after `pulumi up` by release 9d0d4af (before
-`owned` and the StatusLedger), with both resource types, plus the specs and seed it was made from.
+"""Writes tests/fixtures/state/release-REV.*: a stack exported after `pulumi up` by release REV,
+with both resource types, plus the specs and seed it was made from.
 
-    git worktree add /tmp/oldrel 9d0d4af && . .cache/env.sh && python tools/make_state_fixture.py
+    git worktree add /tmp/oldrel-REV REV && . .cache/env.sh && python tools/make_state_fixture.py REV
 
-(the release's code runs from the worktree; univers, which it needs, must be importable).
-tests/test_upgrade_e2e.py imports the fixture into a new stack and checks that the current code
-takes it over without writing anything."""
+(the release's code runs from the worktree; what it imports must be importable from .venv, e.g.
+univers for 9d0d4af). Fixtures: 9d0d4af (before `owned` and the StatusLedger), ed9feea (the last
+release before the layout of ../shared/LAYOUT.md). tests/test_upgrade_e2e.py imports each into a
+new stack and checks that the current code takes it over without writing anything."""
 import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.emulator_harness import aws_env, start_emulator
 
-OLD = Path("/tmp/oldrel")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from emulator.testing import aws_env, start_emulator
+
+REV = sys.argv[1]
+OLD = Path(f"/tmp/oldrel-{REV}")
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "state"
 SEED = {"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
     {"format": "npm", "name": "chalk", "versions": ["1.0.0", "2.0.0", "2.1.0", "3.0.0"]},
@@ -58,7 +61,7 @@ try:
 finally:
     emu.stop()
 OUT.mkdir(parents=True, exist_ok=True)
-(OUT / "release-9d0d4af.stack.json").write_text(json.dumps(exported, indent=1, sort_keys=True))
-(OUT / "release-9d0d4af.specs.yaml").write_text(SPEC)
-(OUT / "release-9d0d4af.seed.json").write_text(json.dumps({"seed": SEED, "statuses_after_up": statuses}, indent=1))
+(OUT / f"release-{REV}.stack.json").write_text(json.dumps(exported, indent=1, sort_keys=True))
+(OUT / f"release-{REV}.specs.yaml").write_text(SPEC)
+(OUT / f"release-{REV}.seed.json").write_text(json.dumps({"seed": SEED, "statuses_after_up": statuses}, indent=1))
 print({r["type"].split(":")[-1] for r in exported["deployment"]["resources"]}, statuses)

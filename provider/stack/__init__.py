@@ -1,4 +1,7 @@
-"""Specs plus live data -> decisions and resources: the stack program's layer.
+"""The stack program: specs + live listings -> resources. `program` (plan, restores, register),
+`live` (the program's read-only listing), `previous` (this stack's own state), `restores`
+(restores as reviewed changes), `snapshot` (saved listings for offline plans).
 
-May import the resources, `provider.rules` and the provider core; the command line sits above.
+Layer: above the resource modules; may import them, `rules` and `_core`; imported only by `cli`
+and the thin `provider.program` entry point.
 """

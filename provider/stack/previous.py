@@ -15,7 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
-from ..plan import Observed
+from provider._core.batching import Observed
+from provider._core.model import package_label
 
 BATCHED = "codeartifact:PackageVersionsStatus"
 PER_VERSION = "codeartifact:PackageVersionStatus"
@@ -24,12 +25,6 @@ LEDGER = "codeartifact:StatusLedger"
 
 class StateUnavailable(Exception):
     """The stack's state could not be read; the program then registers nothing."""
-
-
-def package_label(inputs: dict[str, Any]) -> str:
-    parts = [inputs.get("domain"), inputs.get("repository"), inputs.get("format"), inputs.get("namespace"),
-             inputs.get("package")]
-    return "/".join(str(p) for p in parts if p)
 
 
 @dataclass

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional
 
-from ..errors import ProviderError
-from ..expand import Decision, LiveVersion
-from ..model import UPDATABLE_STATUSES, PackageArgs
-from .previous import PreviousResource, PreviousState
+from provider._core.errors import ProviderError
+from provider._core.model import RETIRING_STATUSES, UPDATABLE_STATUSES, PackageArgs
+from provider.rules.expand import Decision, LiveVersion
+from provider.stack.previous import PreviousResource, PreviousState
 
 REMOVED = "restore (removed from specs)"
 DESELECTED = "restore (no longer selected)"
@@ -37,7 +37,7 @@ class Orphan:
 
     @property
     def label(self) -> str:
-        return self.args.label("").rstrip("@")
+        return self.args.package_label()
 
 
 @dataclass
@@ -116,7 +116,7 @@ def plan_restores(current: list[Current], previous: PreviousState,
                 if not why.startswith("already"):
                     skipped.setdefault(r.label, {})[v] = why
                 continue
-            if cur is not None and target != "Published" and cur.in_use.get(v):
+            if cur is not None and target in RETIRING_STATUSES and cur.in_use.get(v):
                 skipped.setdefault(r.label, {})[v] = (f"in use by {', '.join(cur.in_use[v][:3])}: not restored to "
                                                       f"{target}")
                 continue

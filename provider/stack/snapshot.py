@@ -14,9 +14,9 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import NotFound, VersionFailure
-from ..expand import LiveVersion
-from ..model import Format, PackageArgs, Status, normalized_name
+from provider._core.errors import NotFound, VersionFailure
+from provider._core.model import Format, PackageArgs, Status, normalized_name, validation_problems
+from provider.rules.expand import LiveVersion
 
 Origin = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
 
@@ -70,7 +70,7 @@ def load(path: Path) -> Snapshot:
     try:
         return Snapshot.model_validate(raw)
     except ValidationError as e:
-        problems = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        problems = [f"{path}: {'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in validation_problems(e)]
         raise SnapshotError("\n".join(problems)) from None
 
 
@@ -91,7 +91,7 @@ def listing(snap: Snapshot) -> Any:
         hit = index.get(_key(args.domain, args.repository, args.format, args.namespace, args.package))
         if hit is None or (args.domain_owner and hit[0] and hit[0] != args.domain_owner):
             raise NotFound("reading", [VersionFailure(args.label("*"), "NOT_FOUND",
-                                                      f"the snapshot has no package {args.label('').rstrip('@')}")])
+                                                      f"the snapshot has no package {args.package_label()}")])
         return {v.version: LiveVersion(v.version, v.status.value, v.revision or "",
                                        v.published_time.timestamp() if v.published_time else None, v.origin)
                 for v in hit[1].versions}
@@ -101,7 +101,7 @@ def listing(snap: Snapshot) -> Any:
 def take(base: PackageArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
     """Reads the listed packages from the service (ListPackageVersions; DescribePackageVersion per
     version for published times). Read-only."""
-    from .. import api
+    from provider._core import api
 
     out: list[SnapshotPackage] = []
     for p in packages:

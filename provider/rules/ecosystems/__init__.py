@@ -15,15 +15,15 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Optional
 
-from ._base import Ecosystem, RangeError
-from .cargo import Cargo
-from .generic import Generic
-from .maven import Maven
-from .npm import Npm
-from .nuget import Nuget
-from .pypi import Pypi
-from .ruby import Ruby
-from .swift import Swift
+from provider.rules.ecosystems._base import Ecosystem, RangeError
+from provider.rules.ecosystems.cargo import Cargo
+from provider.rules.ecosystems.generic import Generic
+from provider.rules.ecosystems.maven import Maven
+from provider.rules.ecosystems.npm import Npm
+from provider.rules.ecosystems.nuget import Nuget
+from provider.rules.ecosystems.pypi import Pypi
+from provider.rules.ecosystems.ruby import Ruby
+from provider.rules.ecosystems.swift import Swift
 
 ECOSYSTEMS: dict[str, Ecosystem[Any, Any]] = {
     e.name: e for e in (Npm(), Pypi(), Maven(), Nuget(), Cargo(), Ruby(), Swift(), Generic())}

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
 
 
 def _order(s: str, pos: int) -> int:

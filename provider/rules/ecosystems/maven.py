@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from ._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
 
 _QUALIFIERS = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
 _ALIASES = {"ga": "", "final": "", "release": "", "cr": "rc"}

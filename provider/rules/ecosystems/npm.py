@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from . import _semver
-from ._base import Ecosystem, RangeError, blank_check
-from ._semver import BUILD, NUM, PRE, SemVer, SemVerFamily
+from provider.rules.ecosystems import _semver
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._semver import BUILD, NUM, PRE, SemVer, SemVerFamily
 
 XID = rf"{NUM}|x|X|\*"
 XPLAIN = rf"[v=\s]*({XID})(?:\.({XID})(?:\.({XID}){PRE}?{BUILD}?)?)?"

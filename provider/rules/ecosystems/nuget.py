@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from ._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
 
 _ID = r"[0-9A-Za-z-]+"
 _VERSION = re.compile(rf"^(\d+(?:\.\d+){{0,3}})(?:-({_ID}(?:\.{_ID})*))?(?:\+({_ID}(?:\.{_ID})*))?$")

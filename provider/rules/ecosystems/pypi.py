@@ -15,7 +15,7 @@ import packaging
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from ._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
 
 
 class Pypi(Ecosystem[Version, SpecifierSet]):

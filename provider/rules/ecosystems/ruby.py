@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
-from ._base import Ecosystem, RangeError, blank_check
+from provider.rules.ecosystems._base import Ecosystem, RangeError, blank_check
 
 _VERSION = r"[0-9]+(?>\.[0-9a-zA-Z]+)*(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?"
 _ANCHORED = re.compile(rf"\A\s*({_VERSION})?\s*\Z")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import ecosystems
-from ._refs import EvidenceError, Reference
-from . import lockfiles, sbom
+from provider.rules import ecosystems
+from provider.rules.usage import lockfiles, sbom
+from provider.rules.usage._refs import EvidenceError, Reference
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...model import Format, normalized_name
+from provider._core.model import Format, normalized_name
 
 
 class EvidenceError(Exception):

@@ -16,13 +16,13 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, NoReturn, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import config, shared_cache
-from .errors import (
+from provider._core import config, listing_cache
+from provider._core.batching import Change, Observed, group
+from provider._core.errors import (
     AccessDenied,
     ConflictError,
     InvalidResponse,
@@ -32,8 +32,8 @@ from .errors import (
     TemporaryError,
     VersionFailure,
 )
-from .model import STATUSES, PackageArgs, Status
-from .plan import Change, Observed, group
+from provider._core.model import STATUSES, PackageArgs, Status
+from provider._core.single_flight import Flight
 
 KNOWN_ERROR_CODES = frozenset({"ALREADY_EXISTS", "MISMATCHED_REVISION", "MISMATCHED_STATUS", "NOT_ALLOWED",
                                "NOT_FOUND", "SKIPPED"})
@@ -41,7 +41,7 @@ TEMPORARY_CODES = frozenset({"ThrottlingException", "InternalServerException", "
                              "RequestTimeout", "RequestTimeoutException", "Throttling", "TooManyRequestsException"})
 
 
-def _raise_client_error(exc: Exception, args: PackageArgs, versions: list[str], action: str) -> None:
+def _raise_client_error(exc: Exception, args: PackageArgs, versions: list[str], action: str) -> NoReturn:
     """Maps a botocore error to ours, naming each package version concerned. Always raises."""
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "Unknown")
@@ -60,16 +60,11 @@ def _raise_client_error(exc: Exception, args: PackageArgs, versions: list[str], 
 # -- observation cache -------------------------------------------------------------------------
 
 
-@dataclass
-class _Flight:
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Optional[dict[str, Observed]] = None
-    error: Optional[BaseException] = None
 
 
 _cache_lock = threading.Lock()
 _cache: dict[tuple[Any, ...], tuple[float, dict[str, Observed]]] = {}
-_flights: dict[tuple[Any, ...], _Flight] = {}
+_flights: dict[tuple[Any, ...], Flight[dict[str, Observed]]] = {}
 
 
 def _key(args: PackageArgs) -> tuple[Any, ...]:
@@ -108,7 +103,7 @@ def published_times(args: PackageArgs, versions: list[str]) -> dict[str, Optiona
     shared_key = ("published", key)
     with _published_lock:
         known = _published.setdefault(key, {})
-        known.update(shared_cache.get(shared_key, config.stack_config().cache_ttl_seconds) or {})
+        known.update(listing_cache.get(shared_key, config.stack_config().cache_ttl_seconds) or {})
         missing = [v for v in dict.fromkeys(versions) if v not in known]
     if missing:
         client = config.client_for(args)
@@ -118,7 +113,6 @@ def published_times(args: PackageArgs, versions: list[str]) -> dict[str, Optiona
                 desc = client.describe_package_version(**args.coordinates(), packageVersion=v)["packageVersion"]
             except (ClientError, BotoCoreError) as exc:
                 _raise_client_error(exc, args, [v], "reading")
-                raise AssertionError("unreachable")
             when = desc.get("publishedTime")
             return v, when.timestamp() if when is not None else None
 
@@ -126,7 +120,7 @@ def published_times(args: PackageArgs, versions: list[str]) -> dict[str, Optiona
             found = dict(pool.map(describe, missing))
         with _published_lock:
             known.update(found)
-            shared_cache.put(shared_key, dict(known))
+            listing_cache.put(shared_key, dict(known))
     with _published_lock:
         return {v: known.get(v) for v in versions}
 
@@ -143,35 +137,31 @@ def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
             return dict(hit[1])
         flight = None if fresh else _flights.get(key)
         if flight is None:
-            flight = _Flight()
+            flight = Flight[dict[str, Observed]]()
             leader = True
             if not fresh:
                 _flights[key] = flight
     if leader:
         started = time.monotonic()
-        try:
-            shared = None if fresh else shared_cache.get(key, ttl)
-            if shared is not None:  # listed moments ago by another process of this pulumi command
-                flight.result = {v: Observed(sr[0], sr[1], sr[2] if len(sr) > 2 else None)
-                                 for v, sr in shared.items()}
-            else:
-                flight.result = _list_all(args)
-                shared_cache.put(key, {v: [o.status, o.revision, o.origin] for v, o in flight.result.items()})
-        except BaseException as exc:  # handed to the followers, then re-raised below
-            flight.error = exc
-        finally:
-            with _cache_lock:
-                if _flights.get(key) is flight:
-                    del _flights[key]
-                if flight.result is not None:
-                    _cache[key] = (started, flight.result)
-            flight.done.set()
-    else:
-        flight.done.wait()
-    if flight.error is not None:
-        raise flight.error
-    assert flight.result is not None
-    return dict(flight.result)
+
+        def list_and_share() -> dict[str, Observed]:
+            try:
+                shared = None if fresh else listing_cache.get(key, ttl)
+                if shared is not None:  # listed moments ago by another process of this pulumi command
+                    result = {v: Observed(sr[0], sr[1], sr[2] if len(sr) > 2 else None) for v, sr in shared.items()}
+                else:
+                    result = _list_all(args)
+                    listing_cache.put(key, {v: [o.status, o.revision, o.origin] for v, o in result.items()})
+                with _cache_lock:
+                    _cache[key] = (started, result)
+                return result
+            finally:
+                with _cache_lock:
+                    if _flights.get(key) is flight:
+                        del _flights[key]
+
+        flight.run(list_and_share)
+    return dict(flight.outcome())
 
 
 def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
@@ -185,7 +175,7 @@ def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
                 before = hit[1].get(v)
                 hit[1][v] = Observed(o.status, o.revision, before.origin if before else None)
     if results:
-        shared_cache.drop(key)
+        listing_cache.drop(key)
 
 
 def forget_cache() -> None:
@@ -219,7 +209,6 @@ def _write(args: PackageArgs, chunk: list[Change]) -> dict[str, Any]:
         return client.update_package_versions_status(**kwargs, targetStatus=target)  # type: ignore[no-any-return]
     except (ClientError, BotoCoreError) as exc:
         _raise_client_error(exc, args, [c.version for c in chunk], _action(target))
-        raise AssertionError("unreachable")
 
 
 def _action(target: str) -> str:
@@ -337,13 +326,12 @@ def _raise_for(changes: list[Change], failures: list[tuple[str, VersionFailure]]
 COALESCE_WINDOW_SECONDS = 0.02
 
 
-@dataclass
-class _Batch:
-    changes: list[Change] = field(default_factory=list)
-    done: threading.Event = field(default_factory=threading.Event)
-    results: dict[str, Observed] = field(default_factory=dict)
-    failures: list[tuple[str, VersionFailure]] = field(default_factory=list)
-    error: Optional[BaseException] = None
+class _Batch(Flight[tuple[dict[str, Observed], list[tuple[str, VersionFailure]]]]):
+    """Concurrent single-version changes of one package, written together by the first of them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changes: list[Change] = []
 
 
 _batch_lock = threading.Lock()
@@ -366,20 +354,12 @@ def apply_one(args: PackageArgs, change: Change) -> Observed:
         time.sleep(COALESCE_WINDOW_SECONDS)  # let concurrent requests for this package join
         with _batch_lock:
             del _batches[key]
-        try:
-            batch.results, batch.failures = _apply_collect(args, batch.changes)
-        except BaseException as exc:  # handed to every waiter
-            batch.error = exc
-        finally:
-            batch.done.set()
-    else:
-        batch.done.wait()
-    if batch.error is not None:
-        raise batch.error
-    mine = [(code, f) for code, f in batch.failures if f.label == args.label(change.version)]
+        batch.run(lambda: _apply_collect(args, batch.changes))
+    results, failures = batch.outcome()
+    mine = [(code, f) for code, f in failures if f.label == args.label(change.version)]
     if mine:
         _raise_for([change], mine)
-    if change.version not in batch.results:
+    if change.version not in results:
         raise InvalidResponse(_action(change.target), [VersionFailure(
             args.label(change.version), "InvalidResponse", "the service did not report this version")])
-    return batch.results[change.version]
+    return results[change.version]

@@ -17,7 +17,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .model import ConnectionArgs
+from provider._core.model import ConnectionArgs, validation_problems
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
 
@@ -67,8 +67,8 @@ class StackConfig(BaseModel):
             return cls.model_validate(values)
         except ValidationError as e:
             bad = "; ".join(
-                f"codeartifact:{next(k for k, f in CONFIG_KEYS.items() if f == err['loc'][0])}: {err['msg']}"
-                for err in e.errors())
+                f"codeartifact:{next((k for k, f in CONFIG_KEYS.items() if f == loc[0]), loc[0]) if loc else '?'}: {msg}"
+                for loc, msg in validation_problems(e))
             raise ValueError(f"invalid provider configuration: {bad}") from None
 
 

@@ -1,4 +1,5 @@
-"""Provider errors: permanent (retrying cannot help) vs temporary (a later run may succeed).
+"""Provider errors: permanent (retrying cannot help: every class but TemporaryError) vs
+temporary (TemporaryError: a later run may succeed).
 
 Every message has one shape, so logs and PR comments read the same everywhere:
 ``<action> CodeArtifact package version (<dom>/<repo>/<format>/<namespace>/<name>@<version>): <CODE>: <detail>``
@@ -22,9 +23,7 @@ class VersionFailure:
 
 
 class ProviderError(Exception):
-    """Base class. ``permanent`` errors need a human (a conflict, a denial, bad input)."""
-
-    permanent = True
+    """Base class: a permanent error, which needs a human (a conflict, a denial, bad input)."""
 
     def __init__(self, action: str, failures: list[VersionFailure]) -> None:
         self.action = action
@@ -52,8 +51,6 @@ class AccessDenied(ProviderError):
 
 class TemporaryError(ProviderError):
     """Throttling or service faults that outlasted botocore's retries; running again may succeed."""
-
-    permanent = False
 
 
 class InvalidResponse(ProviderError):

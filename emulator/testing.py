@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,7 +20,6 @@ ACCESS_KEY = "AKIAEMULATORTEST0001"
 SECRET_KEY = "emulator-test-secret-key-not-a-real-one"
 SESSION_TOKEN = "emulator-test-session-token-value"
 REGION = "us-east-1"
-ACCOUNT = "111122223333"
 
 
 @dataclass
@@ -28,7 +27,6 @@ class EmulatorProcess:
     url: str
     proc: subprocess.Popen[str]
     db: Optional[str] = None
-    extra_args: list[str] = field(default_factory=list)
 
     def admin(self, path: str, doc: Any = None, method: Optional[str] = None) -> Any:
         data = None if doc is None else (doc if isinstance(doc, bytes) else json.dumps(doc).encode())
@@ -68,7 +66,7 @@ def start_emulator(*args: str, db: Optional[str] = None) -> EmulatorProcess:
     if not url.startswith("http://"):
         proc.kill()
         raise RuntimeError(f"emulator did not start (first line: {url!r})")
-    return EmulatorProcess(url=url, proc=proc, db=db, extra_args=list(args))
+    return EmulatorProcess(url=url, proc=proc, db=db)
 
 
 def aws_env(extra: Optional[dict[str, str]] = None) -> dict[str, str]:

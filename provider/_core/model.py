@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, Literal, Optional, get_args
+from typing import Any, Literal, Mapping, Optional, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Format = Literal["npm", "pypi", "maven", "nuget", "generic", "ruby", "swift", "cargo"]
-FORMATS: tuple[str, ...] = get_args(Format)
 # Statuses a version can be declared to have. Unfinished and Deleted are never targets.
 DesiredStatus = Literal["Published", "Unlisted", "Archived", "Disposed"]
 DESIRED_STATUSES: tuple[str, ...] = get_args(DesiredStatus)
 # What UpdatePackageVersionsStatus can set (and what rules consider by default).
 UPDATABLE_STATUSES = frozenset({"Published", "Unlisted", "Archived"})
+# Statuses that take a version out of consumers' reach: never set on a version in use.
+RETIRING_STATUSES = frozenset({"Unlisted", "Archived", "Disposed"})
+# What a rule's `match.status` may select (Disposed versions are final; Deleted ones are gone).
+SelectableStatus = Literal["Published", "Unlisted", "Archived", "Unfinished"]
 
 
 class Status(str, Enum):
@@ -111,9 +114,11 @@ class PackageArgs(ConnectionArgs):
         return self
 
     def label(self, version: str) -> str:
-        parts = [self.domain, self.repository, self.format, *([self.namespace] if self.namespace else []),
-                 self.package]
-        return "/".join(parts) + f"@{version}"
+        """`domain/repository/format[/namespace]/package@version`: how errors name a version."""
+        return f"{self.package_label()}@{version}"
+
+    def package_label(self) -> str:
+        return package_label(self.model_dump())
 
     def coordinates(self) -> dict[str, Any]:
         """The API's package parameters (domain, domainOwner, repository, format, namespace, package)."""
@@ -127,6 +132,13 @@ class PackageArgs(ConnectionArgs):
 
     def package_key(self) -> tuple[Any, ...]:
         return (self.domain, self.domain_owner, self.repository, self.format, self.namespace, self.package)
+
+
+def package_label(fields: Mapping[str, Any]) -> str:
+    """`domain/repository/format[/namespace]/package`: how the program, the PR summary, errors and
+    the stack's state name a package (from resource inputs, outputs or PackageArgs fields)."""
+    parts = [fields.get(k) for k in ("domain", "repository", "format", "namespace", "package")]
+    return "/".join(str(p) for p in parts if p)
 
 
 def normalized_name(fmt: str, name: Optional[str]) -> str:
@@ -174,3 +186,29 @@ class PackageVersionsStatusArgs(PackageArgs):
 
 IDENTITY_FIELDS = ("domain", "domain_owner", "repository", "format", "namespace", "package")
 CONNECTION_FIELDS = tuple(ConnectionArgs.model_fields)
+
+
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w]*(?:\.[\w\-]+)*): (.*)$", re.S)
+
+
+def validation_problems(err: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """Every problem of a pydantic ValidationError as (location, reason), phrased for a person.
+    The one adapter for specs, resource inputs, provider configuration and snapshots: model-level
+    validators phrase their errors as `field.path: reason`, which is folded into the location;
+    an unknown field says so; a status that can never be a target says why."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        m = _FIELD_PREFIX.match(msg)
+        if m:
+            loc += tuple(int(p) if p.isdigit() else p for p in m.group(1).split("."))
+            msg = m.group(2)
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif e["type"] == "literal_error":
+            got = e.get("input")
+            msg = f"{got} is never a target status ({msg})" if got in ("Unfinished", "Deleted") else \
+                f"{msg} (got {got!r})"
+        out.append((loc, msg))
+    return out

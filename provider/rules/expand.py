@@ -20,14 +20,15 @@ ecosystem's version order. Precedence (documented in docs/specs.md):
 
 from __future__ import annotations
 
-import fnmatch
 import dataclasses
+import fnmatch
 import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from .rules import ecosystems as eco
-from .spec import Match, PackageSpec, Rule
+from provider._core.model import RETIRING_STATUSES
+from provider.rules import ecosystems as eco
+from provider.rules.spec import Match, PackageSpec, Rule
 
 DAY = 86400.0
 
@@ -199,9 +200,6 @@ def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float)
     return [v for v in static if v not in kept and live[v].status in allowed]
 
 
-RETIRING = frozenset({"Unlisted", "Archived", "Disposed"})
-
-
 def consumers_text(files: tuple[str, ...], shown: int = 3) -> str:
     return ", ".join(files[:shown]) + (f" and {len(files) - shown} more" if len(files) > shown else "")
 
@@ -235,7 +233,7 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
         if v in protected:
             problems.append(f"{where(('versions', v))}versions.{v}: {v} is protected; it cannot also have an "
                             f"explicit status")
-        elif v in in_use and status in RETIRING and not (v in live and live[v].status == status):
+        elif v in in_use and status in RETIRING_STATUSES and not (v in live and live[v].status == status):
             problems.append(f"{where(('versions', v))}versions.{v}: {v} is in use by {consumers_text(in_use[v])} "
                             f"(`in_use`); it cannot become {status}. Remove the entry, or retire it once no "
                             f"consumer references it")

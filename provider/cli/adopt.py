@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from . import api, config, spec
-from .model import DESIRED_STATUSES, PackageArgs
-from .rules.ecosystems import sort_versions
-from .rules.usage import EvidenceError
-
+from provider._core import api, config
+from provider._core.model import DESIRED_STATUSES, PackageArgs
+from provider.rules import spec
+from provider.rules.ecosystems import sort_versions
+from provider.rules.usage import EvidenceError
 
 
 def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:

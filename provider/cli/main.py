@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from . import spec
+from provider.rules import spec
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -84,7 +84,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{len(loaded)} spec file(s), {n} package(s): valid")
         return 0
     if args.cmd == "adopt":
-        from .adopt import adopt
+        from provider.cli.adopt import adopt
 
         try:
             text = adopt(args)
@@ -97,7 +97,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             sys.stdout.write(text)
         return 0
     if args.cmd == "summary":
-        from .summary import summarize
+        from provider.cli.summary import summarize
 
         raw = sys.stdin.read() if args.preview == "-" else Path(args.preview).read_text()
         plan = Path(args.plan).read_text() if args.plan and Path(args.plan).exists() else None
@@ -118,11 +118,11 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from . import config
-    from .adopt import _packages
-    from .errors import ProviderError
-    from .model import PackageArgs
-    from .stack import snapshot
+    from provider._core import config
+    from provider._core.errors import ProviderError
+    from provider._core.model import PackageArgs
+    from provider.cli.adopt import _packages
+    from provider.stack import snapshot
 
     if args.schema:
         print(json.dumps(snapshot.json_schema(), indent=2))
@@ -161,8 +161,7 @@ def _parse_now(text: Optional[str]) -> Optional[float]:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from . import program
-    from .stack import snapshot
+    from provider.stack import program, snapshot
 
     try:
         now = _parse_now(args.now)

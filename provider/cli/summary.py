@@ -13,14 +13,10 @@ import json
 from collections import Counter, defaultdict
 from typing import Any, Optional
 
+from provider._core.model import package_label
+
 OURS = ("codeartifact:PackageVersionsStatus", "codeartifact:PackageVersionStatus")
 SHOWN_VERSIONS = 12
-
-
-def _label(inputs: dict[str, Any]) -> str:
-    parts = [inputs.get("domain"), inputs.get("repository"), inputs.get("format"), inputs.get("namespace"),
-             inputs.get("package")]
-    return "/".join(str(p) for p in parts if p)
 
 
 def _statuses(state: Optional[dict[str, Any]], key: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -45,7 +41,7 @@ def collect(preview: dict[str, Any], plan: Optional[dict[str, Any]] = None) -> d
         if not str(state.get("type", "")).endswith(OURS):
             continue
         op = step.get("op")
-        label = _label((step.get("newState") or {}).get("inputs") or (step.get("oldState") or {}).get("outputs") or {})
+        label = package_label((step.get("newState") or {}).get("inputs") or (step.get("oldState") or {}).get("outputs") or {})
         new, rules = _statuses(step.get("newState"), "inputs")
         old, _ = _statuses(step.get("oldState"), "outputs")
         if op in ("delete", "delete-replaced", "discard"):

@@ -7,9 +7,9 @@ from typing import Any, Iterable, Mapping, Optional, TypeVar
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult
 from pydantic import BaseModel, ValidationError
 
-from . import config
-from .errors import ProviderError, VersionFailure
-from .model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs
+from provider._core import config
+from provider._core.errors import ProviderError, VersionFailure
+from provider._core.model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs, validation_problems
 
 M = TypeVar("M", bound=PackageArgs)
 
@@ -44,19 +44,7 @@ def strip(props: Mapping[str, Any], output_fields: Iterable[str]) -> dict[str, A
 
 def failures_of(err: ValidationError) -> list[CheckFailure]:
     """One CheckFailure per bad property, with a reason a person can act on."""
-    out = []
-    for e in err.errors():
-        loc = [str(p) for p in e["loc"]]
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        if not loc and ": " in msg:  # model-level validators say "<field>: <reason>"
-            prop, msg = msg.split(": ", 1)
-            loc = [prop]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown property"
-        elif e["type"] == "literal_error":
-            msg = f"{msg} (got {e.get('input')!r}; Unfinished and Deleted are never targets)"
-        out.append(CheckFailure(".".join(loc) or "(resource)", msg))
-    return out
+    return [CheckFailure(".".join(str(p) for p in loc) or "(resource)", msg) for loc, msg in validation_problems(err)]
 
 
 def validate(model: type[M], news: Mapping[str, Any],

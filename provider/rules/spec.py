@@ -20,8 +20,16 @@ from typing import Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .rules import ecosystems, usage
-from .model import UPDATABLE_STATUSES, DesiredStatus, Format, PackageArgs, normalized_name
+from provider._core.model import (
+    UPDATABLE_STATUSES,
+    DesiredStatus,
+    Format,
+    PackageArgs,
+    SelectableStatus,
+    normalized_name,
+    validation_problems,
+)
+from provider.rules import ecosystems, usage
 
 MAX_SPEC_BYTES = 1024 * 1024  # ~11,000 packages; the largest loads in about 2 s and 70 MB (measured)
 
@@ -61,7 +69,7 @@ class Match(BaseModel):
                                                         "and packaging's prereleases=True do (npm and pypi only)")
     prerelease: Optional[bool] = Field(None, description="true: only prereleases; false: only releases")
     older_than_days: Optional[float] = Field(None, ge=0, description="published more than N days ago")
-    status: Optional[list[Literal["Published", "Unlisted", "Archived", "Unfinished"]]] = Field(
+    status: Optional[list[SelectableStatus]] = Field(
         None, description="only versions currently in one of these statuses (the rule's own target status is "
                           "always admitted too, so what the rule moved stays selected)")
     origin: Optional[list[Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]]] = Field(
@@ -235,15 +243,6 @@ def _node_lines(node: Any, path: tuple[Any, ...], out: dict[tuple[Any, ...], int
             _node_lines(item, path + (i,), out)
 
 
-def _loc_from_message(loc: tuple[Any, ...], msg: str) -> tuple[tuple[Any, ...], str]:
-    """Model-level validators phrase errors as 'field.path: reason'; fold that into the location."""
-    m = re.match(r"^([A-Za-z_][\w]*(?:\.[\w\-]+)*): (.*)$", msg, re.S)
-    if not m:
-        return loc, msg
-    extra = tuple(int(p) if p.isdigit() else p for p in m.group(1).split("."))
-    return loc + extra, m.group(2)
-
-
 def _fmt_loc(loc: tuple[Any, ...]) -> str:
     """packages[0].versions.1.0.0, or packages[0].versions["bad version"] for keys that are not plain."""
     out = ""
@@ -331,15 +330,7 @@ def load_file(path: Path, display: Optional[str] = None, base: Optional[Path] = 
     try:
         spec = SpecFile.model_validate(data)
     except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            loc, msg = _loc_from_message(tuple(err["loc"]), msg)
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            elif err["type"] == "literal_error" and err.get("input") in ("Unfinished", "Deleted"):
-                msg = f"{err['input']} is never a target status ({msg})"
-            problems.append(f"{name}:{_line_of(lines, loc)}: {_fmt_loc(loc)}: {msg}")
+        problems = [f"{name}:{_line_of(lines, loc)}: {_fmt_loc(loc)}: {msg}" for loc, msg in validation_problems(e)]
         raise SpecError(problems) from None
     loaded = LoadedSpec(path, spec, lines, name)
     _resolve_usage(loaded, Path.cwd() if base is None else base)

@@ -1,0 +1,342 @@
+"""The stack program: specs/ -> resources.
+
+1. Load and validate every spec file (all errors at once, each with file:line: field). On any
+   error, no resource is registered, so nothing is applied.
+2. List live versions read-only (and published times where an age rule needs them).
+3. Expand rules deterministically into a desired status per version, with the rule that decided it.
+4. Safety: Disposed needs the spec's `allow_dispose` and stack config `codeartifact:allowDispose`;
+   the number of status changes must not exceed `codeartifact:maxChanges` (default 1000).
+5. Register one batched `PackageVersionsStatus` per package (or one `PackageVersionStatus` per
+   version where the spec says `resource: per-version`), and export a summary of planned changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+
+from provider._core import config
+from provider._core.errors import ProviderError
+from provider._core.model import PackageArgs
+from provider.package_version_status import PackageVersionStatus
+from provider.package_versions_status import PackageVersionsStatus
+from provider.rules import spec
+from provider.rules.expand import (
+    Decision,
+    Describe,
+    ExpansionError,
+    LiveVersion,
+    consumers_text,
+    expand,
+    kept_in_use,
+    matches_protected,
+    resolve_ages,
+    unmatched_patterns,
+)
+from provider.stack.live import describe as live_describe
+from provider.stack.live import list_versions
+from provider.stack.previous import PreviousState, StateUnavailable
+from provider.stack.previous import read as read_previous
+from provider.stack.restores import Current, Orphan, plan_restores
+from provider.status_ledger import LEDGER_NAME, StatusLedger
+
+DEFAULT_MAX_CHANGES = 1000
+
+
+@dataclass
+class PackagePlan:
+    file: Optional[spec.LoadedSpec]  # None for a package no longer in the specs (restores only)
+    index: int
+    pkg: spec.PackageSpec
+    args: PackageArgs
+    live: dict[str, LiveVersion]
+    decisions: dict[str, Decision]
+    problems: list[str] = field(default_factory=list)  # this package only: it is not planned
+    warnings: list[str] = field(default_factory=list)
+    in_use: dict[str, tuple[str, ...]] = field(default_factory=dict)  # live version -> consumer files
+    kept: dict[str, tuple[str, ...]] = field(default_factory=dict)  # in use, so not changed by a rule
+
+    @property
+    def label(self) -> str:
+        return self.args.package_label()
+
+    def registered(self) -> dict[str, Decision]:
+        """The decisions a resource carries: a version that is Disposed and declared Disposed is
+        settled for good (nothing can ever change it), so it needs no resource and no opt-in."""
+        return {v: d for v, d in self.decisions.items()
+                if not (d.status == "Disposed" and self.live[v].status == "Disposed")}
+
+    def changes(self) -> dict[str, dict[str, str]]:
+        return {v: {"from": self.live[v].status, "to": d.status, "rule": d.rule}
+                for v, d in self.decisions.items() if self.live[v].status != d.status}
+
+
+def stack_config_from_pulumi() -> config.StackConfig:
+    cfg = pulumi.Config("codeartifact")
+    raw = {f"codeartifact:{k}": cfg.get(k) for k in config.CONFIG_KEYS}
+    return config.StackConfig.from_pulumi(raw)
+
+
+Listing = Callable[[PackageArgs, bool], dict[str, LiveVersion]]
+
+
+def live_listing(args: PackageArgs, with_published_time: bool) -> dict[str, LiveVersion]:
+    """The stack program's listing: read-only calls to the service."""
+    return list_versions(args, with_published_time)
+
+
+def no_describe(_args: PackageArgs) -> Describe:
+    """For a snapshot: published times are in it or unknown; nothing is read."""
+    return lambda versions: {}
+
+
+def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
+         allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
+         isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe) -> list[PackagePlan]:
+    """Loads specs and expands them against live data from ``listing`` (the service, or a saved
+    snapshot for `python -m provider plan --live`); never writes. ``allow_dispose`` and
+    ``default_owner`` default to the stack configuration.
+
+    Spec-wide problems (YAML, schema, duplicate packages) raise spec.SpecError. A problem that
+    concerns one package (a missing version or package, a rule conflict, a listing error, a
+    missing dispose opt-in) raises too, with every problem found, unless ``isolate``: then that
+    package's plan carries the problem (``PackagePlan.problems``) and the others are planned."""
+    loaded = spec.load_dir(specs_dir)
+    now = time.time() if now is None else now
+    plans: list[PackagePlan] = []
+    stack = config.stack_config()
+    owner = stack.domain_owner if default_owner is None else default_owner
+    dispose_ok = stack.allow_dispose if allow_dispose is None else allow_dispose
+    todo = [(ls, i, pkg, PackageArgs(domain=ls.spec.domain, domain_owner=ls.spec.domain_owner or owner or None,
+                                     repository=ls.spec.repository, format=pkg.format, namespace=pkg.namespace,
+                                     package=pkg.package, allow_dispose=pkg.allow_dispose,
+                                     restore_on_delete=pkg.restore_on_delete))
+            for ls in loaded for i, pkg in enumerate(ls.spec.packages)]
+
+    def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
+        try:
+            # Published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold.
+            return resolve_ages(item[2], listing(item[3], False), now, describing(item[3]))
+        except ProviderError as e:
+            return e
+
+    # Packages are listed concurrently (read-only); results are used in spec order, so the
+    # outcome does not depend on which listing finished first.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        listings = list(pool.map(fetch, todo))
+    for (ls, i, pkg, args), live in zip(todo, listings):
+        where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
+        if isinstance(live, ProviderError):
+            plans.append(PackagePlan(ls, i, pkg, args, {}, {}, [
+                f"{where_pkg}: packages[{i}]: {live.failures[0].code}: {live.failures[0].detail}"]))
+            continue
+
+        def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
+            return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+
+        warnings = [f"{where(loc)}{msg}" for loc, msg in unmatched_patterns(pkg, live)]
+        problems: list[str] = []
+        if pkg.unmatched_patterns == "error":
+            problems, warnings = warnings, []
+        in_use = ls.usage_of(i).in_use(pkg.format, list(live))
+        try:
+            decisions = expand(pkg, live, now, where, in_use)
+        except ExpansionError as e:
+            plans.append(PackagePlan(ls, i, pkg, args, live, {}, problems + e.problems, warnings, in_use))
+            continue
+        disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
+        if disposing and not (pkg.allow_dispose and dispose_ok):
+            missing = " and ".join(h for ok, h in ((pkg.allow_dispose, "`allow_dispose: true` in the spec"),
+                                                   (dispose_ok, "`pulumi config set codeartifact:allowDispose true`"))
+                                   if not ok)
+            problems.append(
+                f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
+                f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
+                f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
+                f"true`; missing: {missing}")
+        plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings, in_use,
+                                 kept_in_use(pkg, live, now, in_use)))
+    broken = [msg for p in plans for msg in p.problems]
+    if broken and not isolate:
+        raise spec.SpecError(broken)
+    return plans
+
+
+def _orphan_plan(o: Orphan) -> PackagePlan:
+    pkg = spec.PackageSpec(format=o.args.format, namespace=o.args.namespace, package=o.args.package,
+                           resource="per-version" if o.kind == "per-version" else "batched",
+                           allow_dispose=o.allow_dispose, restore_on_delete=True)
+    return PackagePlan(None, -1, pkg, o.args, o.live, o.decisions)
+
+
+def _protected_by(patterns: list[str]) -> Callable[[str], bool]:
+    return lambda version: matches_protected(version, patterns)
+
+
+def with_restores(plans: list[PackagePlan], previous: PreviousState,
+                  listing: Listing = live_listing) -> tuple[list[PackagePlan], dict[str, dict[str, str]]]:
+    """Adds this run's restores (see provider/stack/restores.py) to the plans: restores of versions
+    leaving a package that stays in the specs join that package's decisions; packages gone from the
+    specs that still have restores to make come back as plans of their own, for this run only.
+    Returns the plans and the versions left alone, with the reason."""
+    current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions,
+                       p.in_use) for p in plans if not p.problems]
+    broken = {p.label for p in plans if p.problems}  # not planned this run: their versions stay as they are
+    restores, orphans, skipped = plan_restores(
+        current, PreviousState([r for r in previous.resources if r.label not in broken], previous.originals,
+                               previous.has_ledger), listing)
+    for p in plans:
+        p.decisions.update(restores.get(p.label, {}))
+    return plans + [_orphan_plan(o) for o in orphans], skipped
+
+
+def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[str, dict[str, str]]:
+    """The original of every version managed this run: as first recorded, else as listed now
+    (before this run writes anything)."""
+    out: dict[str, dict[str, str]] = {}
+    for p in plans:
+        if p.problems:  # not planned this run: its record is kept exactly as it was
+            if p.label in previous.originals:
+                out[p.label] = dict(previous.originals[p.label])
+            continue
+        for v, d in p.registered().items():
+            if not d.rule.startswith("restore"):  # a restored version leaves management with this run
+                out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
+    return out
+
+
+def register_broken(p: PackagePlan, previous: PreviousState) -> None:
+    """Registers a package that cannot be planned this run so that it fails alone, visibly: its
+    resources (as the last run left them, or one new one) carry the problem, which `check` reports
+    as this resource's error, so the engine keeps their state and applies every other package."""
+    problem = "\n".join(p.problems)
+    a = p.args
+    before = [r for r in previous.resources if r.label == p.label]
+    for r in before:
+        if r.kind == "per-version":
+            PackageVersionStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                 format=a.format, namespace=a.namespace, package=a.package,
+                                 version=str(r.inputs.get("version")), status=str(r.inputs.get("status") or "Published"),
+                                 problem=problem)
+        else:
+            PackageVersionsStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                  format=a.format, namespace=a.namespace, package=a.package,
+                                  versions=dict(r.inputs.get("versions") or {}), problem=problem)
+    if not before:
+        PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                              format=a.format, namespace=a.namespace, package=a.package, versions={}, problem=problem)
+
+
+def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None,
+             previous: Optional[PreviousState] = None) -> dict[str, Any]:
+    """Registers the resources (each depending on ``depends_on``, the ledger) and returns the
+    summary that the stack exports."""
+    opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
+    changes: dict[str, dict[str, dict[str, str]]] = {}
+    managed = 0
+    for p in plans:
+        if p.problems:
+            register_broken(p, previous or PreviousState())
+            continue
+        if not p.decisions:
+            continue
+        managed += len(p.decisions)
+        a = p.args
+        active = p.registered()
+        if not active:
+            continue
+        conn = {k: getattr(a, k) for k in ("region", "endpoint_url", "profile", "role_arn", "max_attempts")}
+        if p.pkg.resource == "per-version":
+            for v, d in active.items():
+                PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
+                                     repository=a.repository, format=a.format, namespace=a.namespace,
+                                     package=a.package, version=v, status=d.status, decided_by=d.rule,
+                                     allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
+                                     opts=opts, **conn)
+        else:
+            PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                  format=a.format, namespace=a.namespace, package=a.package,
+                                  versions={v: d.status for v, d in active.items()},
+                                  decided_by={v: d.rule for v, d in active.items()},
+                                  allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
+                                  opts=opts, **conn)
+        c = p.changes()
+        if c:
+            changes[p.label] = c
+        pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change"
+                        + (f" ({n} restore(s))" if (n := sum(1 for x in c.values() if x['rule'].startswith('restore')))
+                           else ""))
+    total = sum(len(c) for c in changes.values())
+    return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
+            "planned_changes": total, "changes": changes,
+            "failed_packages": {p.label: p.problems for p in plans if p.problems}}
+
+
+def kept_report(plans: list[PackagePlan]) -> dict[str, dict[str, list[str]]]:
+    """package label -> version -> consumer files, for the versions a rule would have changed."""
+    return {p.label: {v: list(files) for v, files in p.kept.items()} for p in plans if p.kept}
+
+
+def _stack_name() -> str:
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def main() -> None:
+    """The body of __main__.py."""
+    try:
+        config.set_stack_config(stack_config_from_pulumi())
+    except ValueError as e:
+        raise pulumi.RunError(str(e)) from None
+    cfg = pulumi.Config("codeartifact")
+    specs_dir = Path(cfg.get("specsDir") or "specs")
+    max_changes = cfg.get_int("maxChanges")
+    cap = DEFAULT_MAX_CHANGES if max_changes is None else max_changes
+    try:
+        previous = read_previous(_stack_name())
+    except StateUnavailable as e:
+        raise pulumi.RunError(f"cannot read this stack's state to plan restores, so nothing was registered or "
+                              f"applied: {e}") from None
+    try:
+        plans = plan(specs_dir, isolate=True)
+    except spec.SpecError as e:
+        raise pulumi.RunError(str(e)) from None
+    for p in plans:
+        for w in p.warnings:
+            pulumi.log.warn(w)
+        if p.kept:
+            pulumi.log.info(f"{p.label}: kept: {len(p.kept)} version(s) in use, which no rule changes: " + "; ".join(
+                f"{v} (in use by {consumers_text(files)})" for v, files in list(p.kept.items())[:10])
+                + (" ..." if len(p.kept) > 10 else ""))
+        for problem in p.problems:
+            pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
+    plans, skipped = with_restores(plans, previous)
+    planned = sum(len(p.changes()) for p in plans)
+    if planned > cap:
+        restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
+        raise pulumi.RunError(
+            f"{planned} status changes planned, above the per-run cap of {cap} (codeartifact:maxChanges; "
+            f"{restores} of the changes are restores); nothing was applied. Review the plan, then raise the cap deliberately: "
+            f"`pulumi config set codeartifact:maxChanges {planned}`")
+    for label, versions in sorted(skipped.items()):
+        shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])
+        pulumi.log.warn(f"{label}: {len(versions)} version(s) leaving management are not restored: {shown}"
+                        + (" ..." if len(versions) > 10 else ""))
+    ledger = StatusLedger(LEDGER_NAME, ledger_originals(plans, previous))
+    summary = register(plans, [ledger], previous)
+    plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
+    if plan_file:
+        # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts,
+        # and the versions it leaves alone instead of restoring.
+        Path(plan_file).write_text(json.dumps({
+            "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
+            "warnings": [w for p in plans for w in p.warnings], "kept_in_use": kept_report(plans)},
+            indent=1, sort_keys=True))
+    pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
+    pulumi.export("changes", summary["changes"])
