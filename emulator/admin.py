@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 import yaml
 
 from . import rules
-from .backend import Backend, DenyRule, PackageRef
+from .backend import Backend, DenyRule, PackageRef, PolicyStatement
 from .faults import FaultConfig
 from .rules import Status
 from .seed import SeedDoc
@@ -44,6 +44,11 @@ def route(app: "Emulator", method: str, path: str, body: bytes) -> tuple[int, An
         if method == "POST":
             app.faults.set(FaultConfig.model_validate(doc))
         return 200, app.faults.config.model_dump()
+    if name == "policy":
+        if method == "POST":
+            b.policy = parse_policy(doc) if doc else None
+        return 200, {"Statement": [{"Effect": st.effect, "Action": list(st.actions), "Resource": list(st.resources)}
+                                   for st in b.policy]} if b.policy is not None else {}
     if name == "deny":
         if method == "POST":
             b.deny_rules = [DenyRule(r["action"], r["resource"]) for r in doc.get("rules", [])]
@@ -69,6 +74,25 @@ def route(app: "Emulator", method: str, path: str, body: bytes) -> tuple[int, An
     if name == "versions":
         return 200, {"versions": list(iter_versions(b))}
     return 404, {"message": f"unknown admin path {path}"}
+
+
+def parse_policy(doc: Any) -> list[PolicyStatement]:
+    """An IAM policy document ({"Statement": [{"Effect", "Action", "Resource"}, ...]}; Action and
+    Resource may be a string or a list). Raises ValueError naming what is wrong."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
+        raise ValueError("a policy is {\"Statement\": [{\"Effect\", \"Action\", \"Resource\"}, ...]}")
+    raw = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
+    out = []
+    for i, st in enumerate(raw):
+        if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
+            raise ValueError(f"Statement[{i}]: Effect must be Allow or Deny")
+        actions, resources = st.get("Action"), st.get("Resource")
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        if not actions or not resources or not all(isinstance(x, str) for x in [*actions, *resources]):
+            raise ValueError(f"Statement[{i}]: Action and Resource must be strings or lists of strings")
+        out.append(PolicyStatement(st["Effect"], tuple(actions), tuple(resources)))
+    return out
 
 
 # -- test hooks: change data without the API's checks ---------------------------------------
@@ -129,11 +153,12 @@ def set_status(backend: Backend, domain: str, repository: str, format: str, pack
         db.execute("UPDATE versions SET status = ? WHERE id = ?", (Status(status).value, row["id"]))
 
 def reset(backend: Backend) -> None:
-    """Test hook: forget everything (domains, repositories, packages, versions, deny rules)."""
+    """Test hook: forget everything (domains, repositories, packages, versions, deny rules, policy)."""
     with backend.tx() as db:
         for table in ("assets", "versions", "packages", "repositories", "domains"):
             db.execute(f"DELETE FROM {table}")
     backend.deny_rules = []
+    backend.policy = None
 
 def iter_versions(backend: Backend) -> Iterator[dict[str, Any]]:
     with backend.tx() as db:

@@ -12,6 +12,7 @@ import base64
 import fnmatch
 import hashlib
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -81,6 +82,25 @@ class DenyRule:
     resource: str
 
 
+@dataclass(frozen=True)
+class PolicyStatement:
+    """One statement of an identity-based IAM policy: ``effect`` on ``actions`` and ``resources``
+    (IAM wildcards: `*` any run of characters, `?` one; actions compare case-insensitively)."""
+
+    effect: str  # Allow | Deny
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def matches(self, action: str, resource_arn: str) -> bool:
+        return any(_iam_glob(a, ignore_case=True).fullmatch(action) for a in self.actions) and \
+            any(_iam_glob(r).fullmatch(resource_arn) for r in self.resources)
+
+
+def _iam_glob(pattern: str, ignore_case: bool = False) -> "re.Pattern[str]":
+    rx = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile(rx, re.IGNORECASE if ignore_case else 0)
+
+
 @dataclass
 class PackageRef:
     domain: str
@@ -139,6 +159,9 @@ class Backend:
         self.account = account
         self.region = region
         self.deny_rules: list[DenyRule] = []
+        # None: every signed caller may do everything (the default). A list: the caller's
+        # identity-based policy, evaluated as IAM does (explicit deny > allow > implicit deny).
+        self.policy: Optional[list[PolicyStatement]] = None
         self._lock = threading.RLock()
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -173,13 +196,26 @@ class Backend:
             self._db.close()
 
     def authorize(self, caller: Caller, action: str, resource_arn: str) -> None:
+        """IAM's evaluation for the caller: an explicit deny (a deny rule or a Deny statement)
+        refuses; with a policy set, only an Allow statement matching the action and the resource's
+        ARN permits (implicit deny otherwise); without one, everything is allowed."""
         full = f"codeartifact:{action}"
-        for rule in self.deny_rules:
-            if fnmatch.fnmatchcase(full, rule.action) and fnmatch.fnmatchcase(resource_arn, rule.resource):
-                raise AccessDeniedException(
-                    f"User: {caller.arn} is not authorized to perform: {full} on resource: "
-                    f"{resource_arn} with an explicit deny"
-                )
+        denied = any(fnmatch.fnmatchcase(full, rule.action) and fnmatch.fnmatchcase(resource_arn, rule.resource)
+                     for rule in self.deny_rules)
+        statements = self.policy
+        if statements is not None:
+            denied = denied or any(s.effect == "Deny" and s.matches(full, resource_arn) for s in statements)
+        if denied:
+            raise AccessDeniedException(
+                f"User: {caller.arn} is not authorized to perform: {full} on resource: "
+                f"{resource_arn} with an explicit deny"
+            )
+        if statements is not None and not any(s.effect == "Allow" and s.matches(full, resource_arn)
+                                              for s in statements):
+            raise AccessDeniedException(
+                f"User: {caller.arn} is not authorized to perform: {full} on resource: {resource_arn} "
+                f"because no identity-based policy allows the {full} action"
+            )
 
     def _domain(self, db: sqlite3.Connection, domain: str, owner: Optional[str]) -> sqlite3.Row:
         rules.check_pattern("domain", domain, rules.DOMAIN_RE)

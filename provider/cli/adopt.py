@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import BotoCoreError, ClientError
 
 from provider._core import api, config
+from provider._core.errors import ProviderError, VersionFailure
 from provider._core.model import DESIRED_STATUSES, PackageArgs
 from provider.rules import spec
 from provider.rules.ecosystems import sort_versions
@@ -34,9 +36,14 @@ def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
     if a.namespace:
         kwargs["namespace"] = a.namespace
     out = []
-    for page in client.get_paginator("list_packages").paginate(**kwargs):
-        for p in page.get("packages", []):
-            out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"]})
+    try:
+        for page in client.get_paginator("list_packages").paginate(**kwargs):
+            for p in page.get("packages", []):
+                out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"]})
+    except (ClientError, BotoCoreError) as exc:
+        err = getattr(exc, "response", {}).get("Error", {})
+        raise ProviderError("listing packages of", [VersionFailure(
+            f"{a.domain}/{a.repository}", err.get("Code", type(exc).__name__), err.get("Message", str(exc)))]) from None
     return out
 
 

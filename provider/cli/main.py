@@ -7,6 +7,8 @@
   snapshot ...           save the live versions of a repository (status, revision, published time, origin)
   plan --live SNAPSHOT   evaluate the specs against a snapshot, offline: per version, current and
                          decided status and the rule or entry that decided it
+  init [DIR] ...         write a ready infra repo (Pulumi project, specs, CI workflow) for a repository
+  iam-policy ...         print the least-privilege IAM policy the specs need
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from provider._core.errors import ProviderError
 from provider.rules import spec
 
 
@@ -41,6 +44,30 @@ def main(argv: Optional[list[str]] = None) -> int:
     a.add_argument("--in-use", action="append", default=[], metavar="PATH",
                    help="SBOMs / lockfiles (a file, folder or glob) of the services that consume these packages: "
                         "written as the spec's `in_use` (relative to the spec) after checking every file reads")
+    i = sub.add_parser("init", help="write a ready infra repo for one CodeArtifact repository")
+    i.add_argument("dir", nargs="?", default=".")
+    i.add_argument("--domain", required=True)
+    i.add_argument("--domain-owner")
+    i.add_argument("--repository", required=True)
+    i.add_argument("--from-live", action="store_true",
+                   help="specs/ pins every live version to its current status (read-only; as `adopt`)")
+    i.add_argument("--format")
+    i.add_argument("--namespace")
+    i.add_argument("--package")
+    i.add_argument("--endpoint-url")
+    i.add_argument("--region")
+    i.add_argument("--profile")
+    i.add_argument("--in-use", action="append", default=[], metavar="PATH",
+                   help="consumers' SBOMs / lockfiles for the spec's `in_use` (with --from-live)")
+    i.add_argument("--stack", default="prod", help="the stack the CI workflow previews and applies")
+    i.add_argument("--requirement", help="how requirements.txt names the provider (default: "
+                                         "codeartifact-status==<this version>)")
+    i.add_argument("--force", action="store_true", help="overwrite files that exist")
+    ip = sub.add_parser("iam-policy", help="the least-privilege IAM policy the specs need (JSON)")
+    ip.add_argument("--specs", default="specs")
+    ip.add_argument("--region", required=True)
+    ip.add_argument("--account", help="the domains' owner account, for specs without `domain_owner`")
+    ip.add_argument("--partition", default="aws")
     s = sub.add_parser("summary", help="Markdown summary of `pulumi preview --json`")
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
@@ -88,7 +115,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
         try:
             text = adopt(args)
-        except spec.SpecError as e:
+        except (spec.SpecError, ProviderError) as e:
             print(f"adopt: {e}", file=sys.stderr)
             return 1
         if args.output:
@@ -108,6 +135,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         failed = (json.loads(plan).get("failed_packages") or {}) if plan else {}
         if args.strict and failed:
             print(f"summary: {len(failed)} package(s) cannot be planned: {', '.join(sorted(failed))}", file=sys.stderr)
+            return 1
+        return 0
+    if args.cmd == "init":
+        from provider.cli.init import init
+
+        try:
+            written = init(args)
+        except (FileExistsError, spec.SpecError, ProviderError) as e:
+            print(f"init: {e}", file=sys.stderr)
+            return 1
+        print(f"init: wrote {', '.join(written)} in {args.dir}")
+        return 0
+    if args.cmd == "iam-policy":
+        from provider.cli.iam_policy import PolicyError, policy
+
+        try:
+            print(json.dumps(policy(Path(args.specs), args.region, args.account, args.partition), indent=2))
+        except (spec.SpecError, PolicyError) as e:
+            print(f"iam-policy: {e}", file=sys.stderr)
             return 1
         return 0
     if args.cmd == "snapshot":

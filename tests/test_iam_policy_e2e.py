@@ -1,0 +1,105 @@
+"""`python -m provider iam-policy` gives exactly the permissions the stack needs (real engine, the
+emulator evaluating the caller's identity-based policy as IAM does, implicit deny included): with
+the generated policy `pulumi up` converges every package; with any one statement removed, the
+package it covered fails with AccessDenied naming the action and the package's ARN, and every
+other package still converges."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.testing import ROOT, EmulatorProcess
+from tests.pulumi_harness import Stack, new_stack, pulumi_available
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]
+
+SEED = {"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+    {"format": "npm", "name": "chalk", "versions": ["1.0.0", "2.0.0"]},
+    {"format": "pypi", "name": "Flask_Login", "versions": ["0.6.2", "0.6.3"]},
+    {"format": "maven", "namespace": "com.acme", "name": "lib", "versions": ["1.0", "2.0"]},
+]}]}]}
+SPEC = """domain: dom
+domain_owner: "111122223333"
+repository: repo
+packages:
+  - format: npm
+    package: chalk
+    rules:
+      - {name: old, status: Archived, match: {range: "<2"}}
+  - format: pypi
+    package: flask_login
+    resource: per-version
+    versions: {"0.6.2": Unlisted}
+  - format: maven
+    namespace: com.acme
+    package: lib
+    allow_dispose: true
+    versions: {"1.0": Disposed}
+"""
+CONVERGED = {("chalk", "1.0.0"): "Archived", ("flask-login", "0.6.2"): "Unlisted", ("lib", "1.0"): "Disposed"}
+ARNS = {"chalk": "arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/npm//chalk",
+        "flask-login": "arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/pypi//flask-login",
+        "lib": "arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/maven/com.acme/lib"}
+
+
+def generated_policy(tmp_path: Path) -> dict[str, Any]:
+    specs = tmp_path / "policy-specs"
+    specs.mkdir(exist_ok=True)
+    (specs / "repo.yaml").write_text(SPEC)
+    r = subprocess.run([sys.executable, "-m", "provider", "iam-policy", "--specs", str(specs), "--region", "us-east-1"],
+                       cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin"})
+    assert r.returncode == 0, r.stderr
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
+def fresh_up(emu: EmulatorProcess, tmp_path: Path, name: str, policy: dict[str, Any]) -> tuple[int, str]:
+    emu.reset()
+    emu.seed(SEED)
+    emu.admin("policy", policy)
+    s: Stack = new_stack(tmp_path / name, (ROOT / "__main__.py").read_text(), files={"specs/repo.yaml": SPEC},
+                         refresh_always=True)
+    for k, v in (("endpointUrl", emu.url), ("region", "us-east-1"), ("allowDispose", "true")):
+        s.config(f"codeartifact:{k}", v)
+    r = s.run("up", "--yes", "--skip-preview", expect=None)
+    return r.returncode, r.stdout + r.stderr
+
+
+def statuses(emu: EmulatorProcess) -> dict[tuple[str, str], str]:
+    return {(v["package"], v["version"]): v["status"] for v in emu.admin("versions")["versions"]}
+
+
+def test_the_generated_policy_is_exactly_enough(emulator: EmulatorProcess, tmp_path: Path) -> None:
+    policy = generated_policy(tmp_path)
+    statements = policy["Statement"]
+    # One read+update statement per package, and a dispose statement only for the opted-in one.
+    assert sorted((s["Resource"][0], tuple(s["Action"])) for s in statements) == sorted(
+        [(arn, ("codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
+                "codeartifact:UpdatePackageVersionsStatus")) for arn in ARNS.values()]
+        + [(ARNS["lib"], ("codeartifact:DisposePackageVersions",))])
+
+    code, out = fresh_up(emulator, tmp_path, "full", policy)
+    assert code == 0, out[-3000:]
+    got = statuses(emulator)
+    assert {k: got[k] for k in CONVERGED} == CONVERGED
+
+    for i, removed in enumerate(statements):
+        code, out = fresh_up(emulator, tmp_path, f"without-{i}", {**policy, "Statement": statements[:i] + statements[i + 1:]})
+        assert code != 0
+        arn = removed["Resource"][0]
+        affected = next(p for p, a in ARNS.items() if a == arn)
+        action = "codeartifact:DisposePackageVersions" if removed["Action"] == ["codeartifact:DisposePackageVersions"] \
+            else "codeartifact:ListPackageVersions"
+        assert f"not authorized to perform: {action} on resource: {arn}" in out, (removed, out[-3000:])
+        got = statuses(emulator)
+        for (pkg, version), status in CONVERGED.items():
+            if pkg == affected:
+                assert got[(pkg, version)] != status, (removed, got)
+            else:
+                assert got[(pkg, version)] == status, (removed, got)
