@@ -173,6 +173,7 @@ class PeakRss:
 
 class Bench:
     def __init__(self, latency_ms: float, workdir: Path) -> None:
+        self.latency_ms = latency_ms
         self.emu: EmulatorProcess = start_emulator("--latency-ms", str(latency_ms))
         self.workdir = workdir
         self.env = aws_env({"PULUMI_CONFIG_PASSPHRASE": "bench", "PULUMI_SKIP_UPDATE_CHECK": "true",
@@ -183,7 +184,8 @@ class Bench:
         self.emu.stop()
 
     def fresh(self, cfg: Config) -> None:
-        self.emu.reset()
+        self.emu.reset()  # (a reset also clears the fault config: the latency is set again)
+        self.emu.faults(latency_ms=self.latency_ms)
         self.emu.seed(cfg.seed())
         self.emu.admin("counters/reset", {})
 
