@@ -84,8 +84,21 @@ packages: []
 """
 
 
+# The steps every job starts with: the repo, Python, the Pulumi CLI, AWS credentials by OIDC, and
+# the provider in the repo's own virtualenv.
+SETUP_STEPS = """      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with: {python-version: "3.11"}
+      - uses: pulumi/actions@v6
+      - uses: aws-actions/configure-aws-credentials@v4
+        with: {role-to-assume: "${{ vars.AWS_ROLE_ARN }}", aws-region: "${{ vars.AWS_REGION }}"}
+      - run: python -m venv venv && venv/bin/pip install -r requirements.txt
+"""
+
+
 def workflow(stack: str) -> str:
     """The GitHub Actions workflow (docs/ci-workflow.yml is this, for stack `prod`)."""
+    setup = SETUP_STEPS
     return f"""# codeartifact-status: review, apply and drift-check package version statuses.
 # Pull requests: validate the specs, preview (refreshing first), post the Markdown summary as a
 # comment (the full per-version detail is an artifact), fail when a package cannot be planned.
@@ -117,14 +130,7 @@ jobs:
     if: github.event_name == 'pull_request'
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with: {{python-version: "3.11"}}
-      - uses: pulumi/actions@v6
-      - uses: aws-actions/configure-aws-credentials@v4
-        with: {{role-to-assume: "${{{{ vars.AWS_ROLE_ARN }}}}", aws-region: "${{{{ vars.AWS_REGION }}}}"}}
-      - run: python -m venv venv && venv/bin/pip install -r requirements.txt
-      - run: venv/bin/python -m provider validate specs
+{setup}      - run: venv/bin/python -m provider validate specs
       - name: preview
         run: |
           pulumi stack select "$STACK"
@@ -143,28 +149,14 @@ jobs:
     runs-on: ubuntu-latest
     concurrency: codeartifact-status-${{{{ env.STACK }}}}
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with: {{python-version: "3.11"}}
-      - uses: pulumi/actions@v6
-      - uses: aws-actions/configure-aws-credentials@v4
-        with: {{role-to-assume: "${{{{ vars.AWS_ROLE_ARN }}}}", aws-region: "${{{{ vars.AWS_REGION }}}}"}}
-      - run: python -m venv venv && venv/bin/pip install -r requirements.txt
-      - name: fail on drift (the live repository differs from main's specs)
+{setup}      - name: fail on drift (the live repository differs from main's specs)
         run: pulumi stack select "$STACK" && pulumi preview --diff --expect-no-changes
   apply:
     if: github.event_name == 'push'
     runs-on: ubuntu-latest
     concurrency: codeartifact-status-${{{{ env.STACK }}}}   # one apply (or drift check) at a time
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with: {{python-version: "3.11"}}
-      - uses: pulumi/actions@v6
-      - uses: aws-actions/configure-aws-credentials@v4
-        with: {{role-to-assume: "${{{{ vars.AWS_ROLE_ARN }}}}", aws-region: "${{{{ vars.AWS_REGION }}}}"}}
-      - run: python -m venv venv && venv/bin/pip install -r requirements.txt
-      - run: pulumi stack select "$STACK" && pulumi up --yes --diff
+{setup}      - run: pulumi stack select "$STACK" && pulumi up --yes --diff
 """
 
 
