@@ -187,13 +187,17 @@ def test_interrupted_first_adoption_keeps_the_true_originals(emulator: EmulatorP
     from tests.test_adversarial import _provider_pids, _recover, _wait_for_writes
 
     emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
-        {"format": "npm", "name": f"p{i}", "versions": [f"1.0.{j}" for j in range(500)]} for i in range(3)]}]}]})
+        {"format": "npm", "name": f"p{i}", "versions": [f"1.0.{j}" for j in range(1500)]} for i in range(3)]}]}]})
     spec = "domain: dom\nrepository: repo\npackages:\n" + "".join(
         f"  - {{format: npm, package: p{i}, restore_on_delete: true, rules: [{{name: all, status: Archived}}]}}\n"
         for i in range(3))
     s = make_stack(tmp_path, emulator, spec)
-    s.config("codeartifact:maxChanges", "1500")
-    emulator.faults(latency_ms=200)  # 15 writes of 100 versions, 3 at a time: killed after the first 2
+    s.config("codeartifact:maxChanges", "4500")
+    # 45 writes of 100 versions; at most 3 packages x WRITE_WORKERS (24) are ever in flight, so a kill
+    # after the first 2 land leaves some of them unwritten
+    from provider._core.api import WRITE_WORKERS
+    assert 45 > 2 + 3 * WRITE_WORKERS
+    emulator.faults(latency_ms=200)
     with open(tmp_path / "up.log", "w") as log:
         proc = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"], cwd=s.workdir,
                                 env=s.env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -205,13 +209,13 @@ def test_interrupted_first_adoption_keeps_the_true_originals(emulator: EmulatorP
     emulator.faults()
     time.sleep(0.5)
     archived = sum(1 for st in statuses(emulator).values() if st == "Archived")
-    assert 0 < archived < 1500  # killed part-way through the first adoption
+    assert 0 < archived < 4500  # killed part-way through the first adoption
     _recover(s)
     s.run("up", "--yes", "--skip-preview")
     assert set(statuses(emulator).values()) == {"Archived"}
     set_spec(s, "domain: dom\nrepository: repo\npackages: []\n")
     plan = reviewed(s)
-    assert len(plan) == 1500 and {c[3] for c in plan} == {"Published"}
+    assert len(plan) == 4500 and {c[3] for c in plan} == {"Published"}
     s.run("up", "--yes", "--skip-preview")
     assert set(statuses(emulator).values()) == {"Published"}  # every true original, none "Archived"
 
