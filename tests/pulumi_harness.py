@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ def new_stack(tmp_path: Path, program: str, name: str = "test", files: Optional[
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
         "PULUMI_CONTINUE_ON_ERROR": "true",  # as scripts/setup's env.sh: one failing package never stops the rest
         "PULUMI_RUN_PROGRAM": "true",  # as env.sh: refresh uses the current codeartifact:* config
+        "PULUMI_PARALLEL": os.environ.get("PULUMI_PARALLEL", "256"),  # as env.sh
         "PYTHONPATH": str(ROOT),
         **(extra_env or {}),
     })

@@ -210,6 +210,100 @@ def test_concurrent_single_version_writes_are_coalesced(live: EmulatorProcess) -
     assert {v: s for v, s in live_statuses(live).items() if v in results} == {f"1.0.{i}": "Archived" for i in range(8)}
 
 
+def _create_spread(p: PackageVersionStatusProvider, versions: list[str], gap: float) -> dict[str, Any]:
+    """Creates one per-version resource per version, each from its own thread (as the provider
+    host's threads do), the requests arriving ``gap`` seconds apart."""
+    import threading
+    import time
+
+    inputs = {v: p.check({}, {**PKG, "version": v, "status": "Archived"}).inputs for v in versions}
+    results: dict[str, Any] = {}
+
+    def create(v: str) -> None:
+        try:
+            results[v] = p.create(inputs[v]).outs["status"]
+        except ProviderError as e:
+            results[v] = e
+
+    threads = []
+    for v in versions:
+        threads.append(threading.Thread(target=create, args=(v,)))
+        threads[-1].start()
+        time.sleep(gap)
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_single_version_writes_spread_over_time_leave_as_one_call(live: EmulatorProcess,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 creates of one package arriving 40 ms apart (the engine's pace between checkpoints):
+    one write, not 30; every resource reports its own result."""
+    monkeypatch.setenv("PULUMI_PARALLEL", "256")
+    versions = [f"1.0.{i}" for i in range(30)]
+    results = _create_spread(PackageVersionStatusProvider(), versions, 0.04)
+    assert results == {v: "Archived" for v in versions}
+    assert writes(live) == 1
+
+
+def test_a_full_batch_leaves_at_once_and_the_rest_follows(live: EmulatorProcess,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """130 creates of one package: a batch leaves as soon as it holds 100 (one full call), the
+    other 30 follow in a second: the physical minimum."""
+    monkeypatch.setenv("PULUMI_PARALLEL", "256")
+    versions = [f"1.0.{i}" for i in range(130)]
+    results = _create_spread(PackageVersionStatusProvider(), versions, 0.002)
+    assert results == {v: "Archived" for v in versions}
+    assert writes(live) == 2
+
+
+def test_batches_leave_at_once_when_every_engine_step_is_waiting(live: EmulatorProcess,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the engine running 6 steps at once (PULUMI_PARALLEL), 6 waiting creates are all it can
+    send: they are written without waiting out the quiet period."""
+    import time
+
+    monkeypatch.setenv("PULUMI_PARALLEL", "6")
+    monkeypatch.setattr(api, "QUIET_MIN", 20.0)
+    t0 = time.monotonic()
+    results = _create_spread(PackageVersionStatusProvider(), [f"1.0.{i}" for i in range(6)], 0.01)
+    assert time.monotonic() - t0 < 10
+    assert set(results.values()) == {"Archived"} and writes(live) == 1
+
+
+def test_the_provider_host_serves_more_than_four_requests_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stock host's gRPC pool has 4 workers; called from one of its threads, the provider
+    raises the limit, and later requests run concurrently beyond 4."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provider._core import host
+
+    monkeypatch.setattr(host, "_widened", None)
+    pool = ThreadPoolExecutor(max_workers=4)
+    try:
+        assert pool.submit(host.widen_request_pool, 64).result() == 64
+        running, peak, lock = 0, 0, threading.Lock()
+
+        def request() -> None:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.3)
+            with lock:
+                running -= 1
+
+        for f in [pool.submit(request) for _ in range(20)]:
+            f.result()
+        assert peak == 20
+    finally:
+        pool.shutdown()
+    monkeypatch.setattr(host, "_widened", None)
+    assert host.widen_request_pool() is None  # not a pool's thread: nothing to widen, no error
+
+
 def test_coalesced_conflict_fails_only_its_own_version(live: EmulatorProcess) -> None:
     import threading
 

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Mapping, Optional, TypeVar
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult
 from pydantic import BaseModel, ValidationError
 
-from provider._core import config
+from provider._core import config, host
 from provider._core.errors import ProviderError, VersionFailure
 from provider._core.model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs, validation_problems
 
@@ -20,6 +20,7 @@ DISPOSE_OPT_IN = ("Disposed is irreversible (the assets are deleted for good): i
 def configure(req: ConfigureRequest) -> None:
     """Reads `codeartifact:*` stack config into this provider process. Raises ValueError naming the
     bad key; nothing is applied by a misconfigured provider."""
+    host.widen_request_pool()  # first request of the process: let more than 4 requests in at once
     raw = {f"codeartifact:{k}": req.config.get(f"codeartifact:{k}") for k in config.CONFIG_KEYS}
     config.set_stack_config(config.StackConfig.from_pulumi(raw))
 

@@ -13,6 +13,7 @@ import runpy
 import signal
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 BAIL_EXIT_CODE = 32
@@ -58,6 +59,12 @@ def main(argv: list[str]) -> int:
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK sends each RegisterResource from the loop's default executor and the call returns
+    # only when the engine has finished that resource: the pool bounds how many resources are in
+    # flight. Python's default pool (cpu + 4 threads) would cap the engine's --parallel at 6 here;
+    # size it from --parallel as the stock language host does (4 threads per parallel step).
+    pool = ThreadPoolExecutor(max_workers=max(a.parallel, 1) * 4)
+    loop.set_default_executor(pool)
 
     def quiet_failed_registrations(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         # A resource whose create/update failed leaves its output futures holding the failure,
