@@ -51,8 +51,8 @@ def widen_request_pool(workers: int = HOST_WORKERS) -> Optional[int]:
                     if isinstance(limit, int):
                         # _max_workers is read by submit() each time it decides whether to start
                         # a thread (CPython 3.8-3.13): raising it takes effect for the next request.
-                        obj._max_workers = max(limit, workers)  # type: ignore[attr-defined]
-                        _widened = obj._max_workers  # type: ignore[attr-defined]
+                        obj._max_workers = max(limit, workers)
+                        _widened = max(limit, workers)
                         _log.debug("provider host request pool: %d -> %d workers", limit, _widened)
                         return _widened
         except Exception as exc:  # noqa: BLE001 - never let an optimisation fail a request
