@@ -15,6 +15,10 @@ and reads its per-operation counters. Scenarios, for each (managed versions, pac
   cli        what users write today: `aws codeartifact update-package-versions-status` per version
              (run on a sample and extrapolated linearly, which the report says)
   refresh    a no-change `pulumi preview --refresh` after the batched up
+  per-version-refresh  the same after the per-version up
+  floor      the engine's own floor: `pulumi up` and no-change `pulumi preview --refresh` of N
+             resources of a dynamic provider that does nothing (bench/floor/), with the file
+             backend's checkpoints on and off (--floor-sizes)
 Every scenario starts from freshly seeded data where all versions are Published and archives them
 (the age scenarios: the older half of each package, version j published n-j hours ago).
 """
@@ -327,6 +331,44 @@ class Bench:
         return res
 
 
+def engine_floor(sizes: list[int], runs: int, workdir: Path) -> str:
+    """`pulumi up` of N no-op dynamic resources, checkpoints on and off, then a no-change
+    `pulumi preview --refresh`: the wall time no provider can go below (medians of ``runs``)."""
+    rows = ["| resources | checkpoints | `up` | no-change `preview --refresh` | state / resource |",
+            "|---:|---|---:|---:|---:|"]
+    env = aws_env({"PULUMI_CONFIG_PASSPHRASE": "bench", "PULUMI_SKIP_UPDATE_CHECK": "true",
+                   "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true", "PYTHONPATH": str(ROOT / "bench" / "floor")})
+    proj = workdir / "floor"
+    for n in sizes:
+        for checkpoints in (True, False):
+            ups, previews, size = [], [], 0.0
+            for _ in range(runs):
+                shutil.rmtree(proj, ignore_errors=True)
+                (proj / "state").mkdir(parents=True)
+                (proj / "Pulumi.yaml").write_text(f"name: floor\nruntime:\n  name: python\n  options:\n"
+                                                  f"    virtualenv: {ROOT / '.venv'}\n")
+                shutil.copy(ROOT / "bench" / "floor" / "__main__.py", proj / "__main__.py")
+                e = {**env, "PULUMI_BACKEND_URL": f"file://{proj / 'state'}", "FLOOR_RESOURCES": str(n),
+                     **({} if checkpoints else {"PULUMI_SKIP_CHECKPOINTS": "true"})}
+
+                def pulumi(*args: str) -> None:
+                    subprocess.run(["pulumi", *args, "--non-interactive"], cwd=proj, env=e, check=True,
+                                   capture_output=True, text=True, timeout=7200)
+                pulumi("stack", "init", "floor")
+                t0 = time.monotonic()
+                pulumi("up", "--yes", "--skip-preview")
+                ups.append(time.monotonic() - t0)
+                t0 = time.monotonic()
+                pulumi("preview", "--refresh", "--expect-no-changes")
+                previews.append(time.monotonic() - t0)
+                state = next((proj / "state").rglob("floor.json"))
+                size = state.stat().st_size / n
+            rows.append(f"| {n:,} | {'on' if checkpoints else 'off (PULUMI_SKIP_CHECKPOINTS)'} | "
+                        f"{statistics.median(ups):.1f} s | {statistics.median(previews):.1f} s | {size:,.0f} B |")
+            print("   " + rows[-1], file=sys.stderr, flush=True)
+    return "\n".join(rows)
+
+
 def fmt_calls(calls: dict[str, int]) -> str:
     short = {"ListPackageVersions": "List", "UpdatePackageVersionsStatus": "Update", "DisposePackageVersions": "Dispose",
              "DescribePackageVersion": "Describe"}
@@ -341,12 +383,13 @@ def table(results: list[Result], hand: dict[tuple[int, int, bool], Result]) -> s
         m = r.config.minimum()
         total_min = sum(m.values())
         total = sum(r.calls.values())
-        writes_ratio = f"{r.writes() / m['writes']:.2f}" if r.scenario != "refresh" else "-"
+        is_refresh = r.scenario.startswith("refresh")
+        writes_ratio = f"{r.writes() / m['writes']:.2f}" if not is_refresh else "-"
         lists = r.calls.get("ListPackageVersions", 0)
-        calls_ratio = (f"{total / total_min:.2f}" if r.scenario != "refresh"
+        calls_ratio = (f"{total / total_min:.2f}" if not is_refresh
                        else f"{lists / m['ListPackageVersions']:.2f} (lists/pages)")
         h = hand.get((r.config.versions, r.config.packages, r.config.age))
-        vs = f"{r.wall / h.wall:.2f}×" if h and r.scenario != "refresh" else "-"
+        vs = f"{r.wall / h.wall:.2f}×" if h and not is_refresh else "-"
         wall = f"{r.wall:.1f} s" + (f" (extrapolated from {r.extrapolated_from})" if r.extrapolated_from and
                                     r.extrapolated_from < r.config.versions else "")
         rows.append(f"| {r.config.versions:,} | {r.config.packages} | {r.scenario} | {wall} | {fmt_calls(r.calls)} | "
@@ -365,6 +408,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--scenarios", default="hand,hand-concurrent,batched,refresh,age-hand,age-batched,per-version,"
                                           "per-version-nockpt,cli")
     p.add_argument("--per-version-max", type=int, default=1000, help="largest size for per-version resources")
+    p.add_argument("--floor-sizes", default="300,1000", help="resources in the engine-floor scenario")
     p.add_argument("--cli-sample", type=int, default=1000, help="versions run through the aws CLI loop")
     p.add_argument("--out", help="write the Markdown table here (and JSON next to it)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, one run: for CI")
@@ -405,7 +449,11 @@ def main(argv: list[str]) -> int:
                     results.append(bench.pulumi_up(cfg, "batched", a.runs, label="batched-nockpt",
                                                    extra_env={"PULUMI_SKIP_CHECKPOINTS": "true"}))
                 if "per-version" in scenarios and size <= a.per_version_max:
-                    results.append(bench.pulumi_up(cfg, "per-version", a.runs))
+                    pv_refresh = (Result("refresh (per-version)", cfg) if "per-version-refresh" in scenarios
+                                  else None)
+                    results.append(bench.pulumi_up(cfg, "per-version", a.runs, pv_refresh))
+                    if pv_refresh is not None:
+                        results.append(pv_refresh)
                 if "per-version-nockpt" in scenarios and size <= a.per_version_max:
                     # The same, with the engine's intermediate state checkpoints off: isolates the
                     # file backend's cost of rewriting the whole state after every step.
@@ -415,10 +463,14 @@ def main(argv: list[str]) -> int:
                     results.append(bench.cli_loop(cfg, 1 if a.smoke else min(a.runs, 3), a.cli_sample))
                 for r in results[-6:]:
                     print(f"   {r.scenario:11s} {r.wall:8.1f}s  {fmt_calls(r.calls)}", file=sys.stderr, flush=True)
+        if "floor" in scenarios:
+            floor_md = engine_floor([int(x) for x in a.floor_sizes.split(",")], a.runs, work)
     finally:
         bench.close()
         shutil.rmtree(work, ignore_errors=True)
-    md = table(results, hand)
+    md = table(results, hand) if results else ""
+    if "floor" in scenarios:
+        md += "\n\nThe engine's floor (a dynamic provider that does nothing, bench/floor/):\n\n" + floor_md
     cmd = "python bench/run.py " + " ".join(argv)
     report = (f"Command: `{cmd.strip()}`  \nMachine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}; emulator latency {a.latency_ms:g} ms per request; "
