@@ -16,9 +16,10 @@ import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import pulumi
 
@@ -234,10 +235,49 @@ def register_broken(p: PackagePlan, previous: PreviousState) -> None:
                               format=a.format, namespace=a.namespace, package=a.package, versions={}, problem=problem)
 
 
+@contextmanager
+def _innermost_frame_only() -> Iterator[None]:
+    """While resources are registered from specs, the engine records only the innermost frame of
+    the SDK's stack trace (the source position), not the whole Python stack.
+
+    Why: the engine stores each resource's stack trace in state, and the file backend rewrites the
+    whole state after every step. For a resource generated from a spec the Python stack (this
+    program, the language host, asyncio) says nothing a reader needs, yet it is ~1.4 KB of the
+    ~3.3 KB a per-version resource costs (bench/RESULTS.md). The SDK has no setting for it, so its
+    private `_get_stack_trace` is wrapped for the duration; if a future SDK renames it, nothing is
+    wrapped and the full trace is kept (the state is larger, nothing else changes)."""
+    from pulumi.runtime import resource as sdk_resource
+
+    original = getattr(sdk_resource, "_get_stack_trace", None)
+    if not callable(original):
+        yield
+        return
+
+    def innermost(*args: Any, **kwargs: Any) -> Any:
+        trace = original(*args, **kwargs)
+        try:
+            del trace.frames[1:]
+        except (AttributeError, TypeError):  # not the protobuf StackTrace this was written for
+            pass
+        return trace
+
+    sdk_resource._get_stack_trace = innermost
+    try:
+        yield
+    finally:
+        sdk_resource._get_stack_trace = original
+
+
 def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None,
              previous: Optional[PreviousState] = None) -> dict[str, Any]:
     """Registers the resources (each depending on ``depends_on``, the ledger) and returns the
     summary that the stack exports."""
+    with _innermost_frame_only():
+        return _register(plans, depends_on, previous)
+
+
+def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]],
+              previous: Optional[PreviousState]) -> dict[str, Any]:
     opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
     changes: dict[str, dict[str, dict[str, str]]] = {}
     managed = 0
