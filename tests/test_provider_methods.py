@@ -235,26 +235,19 @@ def _create_spread(p: PackageVersionStatusProvider, versions: list[str], gap: fl
     return results
 
 
-def test_single_version_writes_spread_over_time_leave_as_one_call(live: EmulatorProcess,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """30 creates of one package arriving 40 ms apart (the engine's pace between checkpoints):
-    one write, not 30; every resource reports its own result."""
+@pytest.mark.parametrize("count,gap,expected", [
+    (30, 0.04, 1),  # arriving 40 ms apart (the engine's pace between checkpoints): one write, not 30
+    (130, 0.002, 2),  # a batch leaves as soon as it holds 100 (one full call); the other 30 follow
+])
+def test_single_version_writes_spread_over_time_leave_at_the_minimum(
+        live: EmulatorProcess, monkeypatch: pytest.MonkeyPatch, count: int, gap: float, expected: int) -> None:
+    """Creates of one package arriving one by one, as the engine sends them: the physical minimum
+    of writes, and every resource reports its own result."""
     monkeypatch.setenv("PULUMI_PARALLEL", "256")
-    versions = [f"1.0.{i}" for i in range(30)]
-    results = _create_spread(PackageVersionStatusProvider(), versions, 0.04)
+    versions = [f"1.0.{i}" for i in range(count)]
+    results = _create_spread(PackageVersionStatusProvider(), versions, gap)
     assert results == {v: "Archived" for v in versions}
-    assert writes(live) == 1
-
-
-def test_a_full_batch_leaves_at_once_and_the_rest_follows(live: EmulatorProcess,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """130 creates of one package: a batch leaves as soon as it holds 100 (one full call), the
-    other 30 follow in a second: the physical minimum."""
-    monkeypatch.setenv("PULUMI_PARALLEL", "256")
-    versions = [f"1.0.{i}" for i in range(130)]
-    results = _create_spread(PackageVersionStatusProvider(), versions, 0.002)
-    assert results == {v: "Archived" for v in versions}
-    assert writes(live) == 2
+    assert writes(live) == expected
 
 
 def test_batches_leave_at_once_when_every_engine_step_is_waiting(live: EmulatorProcess,
