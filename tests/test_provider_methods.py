@@ -244,6 +244,8 @@ def test_single_version_writes_spread_over_time_leave_at_the_minimum(
     """Creates of one package arriving one by one, as the engine sends them: the physical minimum
     of writes, and every resource reports its own result."""
     monkeypatch.setenv("PULUMI_PARALLEL", "256")
+    # A quiet period well above the gaps, so a loaded machine's thread scheduling cannot split them
+    monkeypatch.setattr(api, "QUIET_MIN", 1.0)
     versions = [f"1.0.{i}" for i in range(count)]
     results = _create_spread(PackageVersionStatusProvider(), versions, gap)
     assert results == {v: "Archived" for v in versions}

@@ -126,15 +126,23 @@ def published_times(args: PackageArgs, versions: list[str]) -> dict[str, Optiona
 
 
 def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
-    """Every version of the package with its status and revision. Raises NotFound when the
-    domain, repository or package does not exist. ``fresh`` bypasses the cache."""
+    """Every version of the package with its status and revision (a copy the caller owns).
+    Raises NotFound when the domain, repository or package does not exist. ``fresh`` bypasses
+    the cache."""
+    return dict(_observed(args, fresh))
+
+
+def _observed(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
+    """`observe` without the copy: the cached listing itself, which callers must not change (a
+    per-version read looks up one version; copying a 1,000-version listing for each of 1,000
+    resources cost more than the lookup)."""
     key = _key(args)
     ttl = config.stack_config().cache_ttl_seconds
     leader = False
     with _cache_lock:
         hit = _cache.get(key)
         if not fresh and hit is not None and time.monotonic() - hit[0] <= ttl:
-            return dict(hit[1])
+            return hit[1]
         flight = None if fresh else _flights.get(key)
         if flight is None:
             flight = Flight[dict[str, Observed]]()
@@ -161,7 +169,7 @@ def observe(args: PackageArgs, fresh: bool = False) -> dict[str, Observed]:
                         del _flights[key]
 
         flight.run(list_and_share)
-    return dict(flight.outcome())
+    return flight.outcome()
 
 
 def _remember(args: PackageArgs, results: dict[str, Observed]) -> None:
@@ -191,7 +199,7 @@ def forget_cache() -> None:
 
 def find_version(args: PackageArgs, version: str, fresh: bool = False) -> Observed:
     """The observed status and revision of one version; raises NotFound, never returns None."""
-    obs = observe(args, fresh=fresh).get(version)
+    obs = _observed(args, fresh=fresh).get(version)
     if obs is None:
         raise NotFound("reading", [VersionFailure(args.label(version), "NOT_FOUND",
                                                   "the package version does not exist")])
