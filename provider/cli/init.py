@@ -125,6 +125,7 @@ env:
   PULUMI_BACKEND_URL: ${{{{ vars.PULUMI_BACKEND_URL }}}}
   PULUMI_RUN_PROGRAM: "true"
   PULUMI_CONTINUE_ON_ERROR: "true"   # a package that fails closed does not stop the others
+  PULUMI_PARALLEL: "256"   # per-version resources' writes coalesce (docs/resources.md)
 jobs:
   preview:
     if: github.event_name == 'pull_request'
