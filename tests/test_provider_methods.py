@@ -252,6 +252,24 @@ def test_single_version_writes_spread_over_time_leave_at_the_minimum(
     assert writes(live) == expected
 
 
+def test_a_full_batch_takes_no_more_changes_even_before_its_leader_wakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 101st change of a package opens a new batch at once, even while the full batch's leader
+    has not yet been scheduled: a late joiner would otherwise make that batch a 100-version call
+    plus a tiny one (CI saw 3 writes for 130 changes on a loaded machine)."""
+    from provider._core.batching import Change
+    from provider._core.model import PackageArgs
+
+    monkeypatch.setattr(api, "_batches", {})
+    monkeypatch.setattr(api, "_held", 0)
+    args = PackageArgs(**{k: PKG[k] for k in ("domain", "repository", "format", "package")})
+    key = api._key(args)
+    joined = [api._join(key, Change(f"1.0.{i}", "Published", "r", "Archived")) for i in range(api.BATCH_SIZE + 1)]
+    first, late = joined[0][0], joined[-1]
+    assert joined[0][1] and not any(leader for _, leader in joined[1:-1])
+    assert len(first.changes) == api.BATCH_SIZE
+    assert late[1] and late[0] is not first and late[0].changes == [Change("1.0.100", "Published", "r", "Archived")]
+
+
 def test_batches_leave_at_once_when_every_engine_step_is_waiting(live: EmulatorProcess,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """With the engine running 6 steps at once (PULUMI_PARALLEL), 6 waiting creates are all it can

@@ -426,6 +426,10 @@ def _join(key: tuple[Any, ...], change: Change) -> tuple[_Batch, bool]:
             batch = _batches[key] = _Batch(now)
         batch.changes.append(change)
         batch.last_join = now
+        if len(batch.changes) >= BATCH_SIZE:
+            # Full: the next change opens a new batch. Closing it here, not when its leader wakes,
+            # keeps changes that arrive meanwhile out of it (they would make a second, tiny call).
+            del _batches[key]
         _held += 1
         _batch_cond.notify_all()
     return batch, leader
@@ -446,7 +450,8 @@ def _close_when_ready(key: tuple[Any, ...], batch: _Batch) -> None:
             if batch.flush or len(batch.changes) >= BATCH_SIZE or now >= deadline:
                 break
             _batch_cond.wait(deadline - now)
-        del _batches[key]
+        if _batches.get(key) is batch:
+            del _batches[key]
         _held -= len(batch.changes)
 
 
