@@ -137,6 +137,20 @@ def _provider_pids(workdir: Path) -> list[int]:
     return pids
 
 
+def _program_pids(workdir: Path) -> list[int]:
+    """The language host (tools/pulumi_host) and the program it runs, for this stack's directory."""
+    pids = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"pulumi_host" in cmd and os.readlink(f"/proc/{pid}/cwd") == str(workdir):
+                    pids.append(int(pid))
+            except OSError:
+                continue
+    return pids
+
+
 def _recover(s: Stack) -> None:
     """What a person does after a crashed update with the file backend (see README)."""
     s.run("cancel", "--yes", expect=None)  # removes the stale lock
@@ -161,6 +175,13 @@ def test_kill_9_mid_run_then_refresh_and_up_converge(emulator: EmulatorProcess, 
     proc.wait(timeout=300)
     log.close()
     assert proc.returncode != 0
+    if victim == "pulumi":
+        # The language host and the program outlive the killed engine only until the host's health
+        # check finds the engine gone (two refused checks, 5 s apart)
+        deadline = time.monotonic() + 30
+        while _program_pids(s.workdir) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _program_pids(s.workdir) == []
     emulator.faults()
     time.sleep(0.5)
     mid = live(emulator)

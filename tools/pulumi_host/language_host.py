@@ -17,9 +17,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent import futures
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import grpc
 from google.protobuf import empty_pb2, json_format
@@ -28,6 +29,11 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 # The executor's exit code for "failed, and the error was already logged to the engine".
 BAIL_EXIT_CODE = 32
 EXECUTOR = Path(__file__).with_name("executor.py")
+# How often the host checks that the engine that started it is still there. The engine stops its
+# plugins when it ends normally; killed (SIGKILL, OOM, a CI runner's timeout) it cannot, and the
+# host would otherwise wait for a signal forever.
+HEALTH_INTERVAL = 5.0
+_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 
 
 def _version() -> str:
@@ -124,11 +130,40 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         return empty_pb2.Empty()
 
 
+def watch_engine(address: str, interval: float, gone: Callable[[], None]) -> threading.Thread:
+    """Asks the engine's gRPC health service every ``interval`` seconds whether it is there; calls
+    ``gone`` once when it refused two checks in a row. Only a refused connection counts: a busy
+    engine answers late (a timeout), a dead one refuses at once. An engine without the health
+    service (UNIMPLEMENTED) is alive, as the engine's own plugins treat it."""
+    channel = grpc.insecure_channel(address)
+    # An empty HealthCheckRequest is zero bytes on the wire; the answer is not needed.
+    check = channel.unary_unary(_HEALTH_CHECK)
+
+    def run() -> None:
+        refused = 0
+        while True:
+            time.sleep(interval)
+            try:
+                check(b"", timeout=max(interval, 5.0))
+                refused = 0
+            except grpc.RpcError as e:
+                refused = refused + 1 if e.code() == grpc.StatusCode.UNAVAILABLE else 0
+            if refused >= 2:
+                channel.close()
+                gone()
+                return
+
+    thread = threading.Thread(target=run, name="engine-health", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str]) -> None:
     positional = [a for a in argv if not a.startswith("-")]
     engine_address = positional[-1] if positional else ""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageHost(engine_address), server)
+    host = LanguageHost(engine_address)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     sys.stdout.write(f"{port}\n")
@@ -137,7 +172,19 @@ def main(argv: list[str]) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if engine_address:
+        def engine_gone() -> None:
+            try:  # stderr was a pipe to the engine: usually gone with it
+                sys.stderr.write(f"pulumi_host: the engine at {engine_address} is gone; stopping the program\n")
+            except OSError:
+                pass
+            stop.set()
+
+        watch_engine(engine_address, HEALTH_INTERVAL, engine_gone)
     stop.wait()
+    # A program still running has nobody left to report to; without this the host would wait for
+    # it on exit (the Run handler's thread is joined).
+    host.Cancel(None, None)
     server.stop(grace=1)
 
 
