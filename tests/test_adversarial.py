@@ -168,20 +168,20 @@ def test_kill_9_mid_run_then_refresh_and_up_converge(emulator: EmulatorProcess, 
     at = _wait_for_writes(emulator, 25, proc)
     if victim == "pulumi":
         os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its process group, as a CI cancel does
-    for pid in _provider_pids(s.workdir):
-        # The engine starts plugins in their own process group: a provider outlives a killed CLI
-        # (finishing at most its in-flight calls, then idling); kill it too, as an operator would.
-        os.kill(pid, signal.SIGKILL)
+    else:
+        for pid in _provider_pids(s.workdir):
+            os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=300)
     log.close()
     assert proc.returncode != 0
     if victim == "pulumi":
-        # The language host and the program outlive the killed engine only until the host's health
-        # check finds the engine gone (two refused checks, 5 s apart)
-        deadline = time.monotonic() + 30
-        while _program_pids(s.workdir) and time.monotonic() < deadline:
+        # The engine starts plugins in their own process group, so they outlive the killed CLI, but
+        # only until their health checks find the engine gone (two refused checks, 5 s apart): the
+        # provider after finishing the writes it had in flight, the language host with its program.
+        deadline = time.monotonic() + 60
+        while (_program_pids(s.workdir) or _provider_pids(s.workdir)) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert _program_pids(s.workdir) == []
+        assert _program_pids(s.workdir) == [] and _provider_pids(s.workdir) == []
     emulator.faults()
     time.sleep(0.5)
     mid = live(emulator)

@@ -122,3 +122,59 @@ def test_three_thousand_resources_register_without_crash() -> Any:
         assert len(set(urns)) == 3000
 
     return pulumi.Output.all(*[r.urn for r in resources]).apply(check)
+
+
+def test_the_provider_host_exits_once_the_engine_that_started_it_is_gone() -> None:
+    """Started by an engine (its address as the argument), the host lives while that engine
+    answers and ends once it is gone (the stock host would wait for a signal forever)."""
+    import time
+    from concurrent import futures
+
+    engine = grpc.server(futures.ThreadPoolExecutor(max_workers=2))  # no health service: alive
+    engine_port = engine.add_insecure_port("127.0.0.1:0")
+    engine.start()
+    code = ("import runpy, sys; from provider._core import host; host.ENGINE_CHECK_SECONDS = 0.2; "
+            "runpy.run_module('pulumi.dynamic', run_name='__main__', alter_sys=True)")
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code, f"127.0.0.1:{engine_port}"], cwd=ROOT, env=aws_env(),
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        channel = grpc.insecure_channel(f"127.0.0.1:{int(proc.stdout.readline())}")
+        stub = provider_pb2_grpc.ResourceProviderStub(channel)
+        # The first request that reaches the provider's code starts the watch
+        stub.Check(provider_pb2.CheckRequest(urn=URN, olds=struct({}), news=struct({
+            "__provider": serialize_provider(PackageVersionStatusProvider())})))
+        time.sleep(1.5)  # seven checks answered UNIMPLEMENTED
+        assert proc.poll() is None
+        engine.stop(grace=0)
+        assert proc.wait(timeout=10) == 0
+        channel.close()
+    finally:
+        engine.stop(grace=0)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_provider_host_exits_only_after_its_writes_in_flight() -> None:
+    import threading
+    import time
+
+    from provider._core import host
+
+    exited: list[float] = []
+    write_done = threading.Event()
+
+    def write() -> None:
+        with host.writing():
+            time.sleep(0.5)
+            write_done.set()
+
+    t = threading.Thread(target=write)
+    t.start()
+    time.sleep(0.1)
+    host.exit_when_idle(exit=lambda code: exited.append(time.monotonic()))
+    assert write_done.is_set() and len(exited) == 1
+    t.join()
+    assert host.engine_address() is None  # pytest is not a provider host: no watch here
+    assert host.exit_when_engine_gone() is False

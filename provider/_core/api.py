@@ -218,9 +218,10 @@ def _write(args: PackageArgs, chunk: list[Change]) -> dict[str, Any]:
         "expectedStatus": current,
     }
     try:
-        if target == Status.Disposed.value:
-            return client.dispose_package_versions(**kwargs)  # type: ignore[no-any-return]
-        return client.update_package_versions_status(**kwargs, targetStatus=target)  # type: ignore[no-any-return]
+        with host.writing():
+            if target == Status.Disposed.value:
+                return client.dispose_package_versions(**kwargs)  # type: ignore[no-any-return]
+            return client.update_package_versions_status(**kwargs, targetStatus=target)  # type: ignore[no-any-return]
     except (ClientError, BotoCoreError) as exc:
         _raise_client_error(exc, args, [c.version for c in chunk], _action(target))
 

@@ -10,6 +10,10 @@ time (`api.apply_one`). Two limits decide how many that can be:
 - the engine: `pulumi up` runs at most `--parallel` steps at once (PULUMI_PARALLEL; default 4 per
   CPU). `engine_parallel` is this process's estimate of it: when every step the engine can run is
   waiting in a coalesced batch, no further request can arrive, so waiting longer is pure loss.
+
+And how long the process lives: the stock host waits for the engine's signal forever, so an engine
+that was killed leaves it running. `exit_when_engine_gone` ends it once the engine is gone and no
+write of ours is in flight.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Optional
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
 
 # Threads are started lazily (only while that many requests are in flight), so a high limit costs
 # nothing when the engine sends few requests; it must exceed the engine's parallelism, because a
@@ -73,3 +80,84 @@ def engine_parallel() -> int:
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return 4 * cpus
+
+
+# -- the engine going away -----------------------------------------------------------------------
+
+ENGINE_CHECK_SECONDS = 5.0  # how often the engine is asked whether it is still there
+_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+_in_flight = 0
+_idle = threading.Condition()
+_watching = False
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Marks a write call to the service as in flight: the process does not exit under it."""
+    global _in_flight
+    with _idle:
+        _in_flight += 1
+    try:
+        yield
+    finally:
+        with _idle:
+            _in_flight -= 1
+            _idle.notify_all()
+
+
+def engine_address() -> Optional[str]:
+    """The engine's address when this process is the dynamic-provider host an engine started
+    (`python -m pulumi.dynamic <engine>`); None anywhere else (tests, the stack program)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if getattr(spec, "name", None) != "pulumi.dynamic.__main__":
+        return None
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return args[0] if args else None
+
+
+def exit_when_idle(exit: Callable[[int], object] = os._exit) -> None:
+    """Waits until no write is in flight, then ends the process. A write that was sent completes
+    and its answer is read, so what the service did is what it did; nobody is left to tell."""
+    with _idle:
+        while _in_flight:
+            _idle.wait()
+        exit(0)
+
+
+def exit_when_engine_gone(interval: Optional[float] = None) -> bool:
+    """Once per process, in a provider host an engine started: asks the engine's gRPC health
+    service every ``interval`` seconds (ENGINE_CHECK_SECONDS) whether it is there and, once it
+    refused two checks in a row, ends the process when no write is in flight. Only a refused
+    connection counts (a busy engine answers late; a dead one refuses at once); an engine without
+    the health service (UNIMPLEMENTED) is alive, as the engine's own Go plugins treat it.
+    Returns whether a watch runs. Never raises."""
+    global _watching
+    address = engine_address()
+    with _lock:
+        if _watching or not address:
+            return _watching
+        _watching = True
+    try:
+        import grpc
+
+        channel = grpc.insecure_channel(address)
+        check = channel.unary_unary(_HEALTH_CHECK)  # an empty HealthCheckRequest is zero bytes
+    except Exception as exc:  # noqa: BLE001 - never let housekeeping fail a request
+        _log.debug("not watching the engine: %s", exc)
+        return False
+    every = interval if interval is not None else ENGINE_CHECK_SECONDS
+
+    def run() -> None:
+        refused = 0
+        while refused < 2:
+            time.sleep(every)
+            try:
+                check(b"", timeout=max(every, 5.0))
+                refused = 0
+            except grpc.RpcError as e:
+                refused = refused + 1 if e.code() == grpc.StatusCode.UNAVAILABLE else 0
+        channel.close()
+        exit_when_idle()
+
+    threading.Thread(target=run, name="engine-health", daemon=True).start()
+    return True

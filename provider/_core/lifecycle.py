@@ -21,6 +21,7 @@ def configure(req: ConfigureRequest) -> None:
     """Reads `codeartifact:*` stack config into this provider process. Raises ValueError naming the
     bad key; nothing is applied by a misconfigured provider."""
     host.widen_request_pool()  # first request of the process: let more than 4 requests in at once
+    host.exit_when_engine_gone()  # and do not outlive a killed engine
     raw = {f"codeartifact:{k}": req.config.get(f"codeartifact:{k}") for k in config.CONFIG_KEYS}
     config.set_stack_config(config.StackConfig.from_pulumi(raw))
 
