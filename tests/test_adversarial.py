@@ -176,8 +176,9 @@ def test_kill_9_mid_run_then_refresh_and_up_converge(emulator: EmulatorProcess, 
     assert proc.returncode != 0
     if victim == "pulumi":
         # The engine starts plugins in their own process group, so they outlive the killed CLI, but
-        # only until their health checks find the engine gone (two refused checks, 5 s apart): the
-        # provider after finishing the writes it had in flight, the language host with its program.
+        # only until they find the engine gone: the provider (two refused health checks, 5 s apart)
+        # after finishing the writes it had in flight, the language host (its parent gone) with its
+        # program.
         deadline = time.monotonic() + 60
         while (_program_pids(s.workdir) or _provider_pids(s.workdir)) and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -29,11 +29,10 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 # The executor's exit code for "failed, and the error was already logged to the engine".
 BAIL_EXIT_CODE = 32
 EXECUTOR = Path(__file__).with_name("executor.py")
-# How often the host checks that the engine that started it is still there. The engine stops its
-# plugins when it ends normally; killed (SIGKILL, OOM, a CI runner's timeout) it cannot, and the
-# host would otherwise wait for a signal forever.
-HEALTH_INTERVAL = 5.0
-_HEALTH_CHECK = "/grpc.health.v1.Health/Check"
+# How often the host checks that the engine that started it is still its parent. The engine stops
+# its plugins when it ends normally; killed (SIGKILL, OOM, a CI runner's timeout) it cannot, and
+# the host would otherwise wait for a signal forever.
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _version() -> str:
@@ -130,30 +129,19 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         return empty_pb2.Empty()
 
 
-def watch_engine(address: str, interval: float, gone: Callable[[], None]) -> threading.Thread:
-    """Asks the engine's gRPC health service every ``interval`` seconds whether it is there; calls
-    ``gone`` once when it refused two checks in a row. Only a refused connection counts: a busy
-    engine answers late (a timeout), a dead one refuses at once. An engine without the health
-    service (UNIMPLEMENTED) is alive, as the engine's own plugins treat it."""
-    channel = grpc.insecure_channel(address)
-    # An empty HealthCheckRequest is zero bytes on the wire; the answer is not needed.
-    check = channel.unary_unary(_HEALTH_CHECK)
+def watch_parent(interval: float, gone: Callable[[], None]) -> threading.Thread:
+    """Calls ``gone`` once the process that started this one has ended (this process was handed to
+    another parent). The engine starts the host directly (the launcher script execs), so its
+    parent is the engine; a parent check needs no connection and cannot mistake a busy engine for
+    a dead one."""
+    parent = os.getppid()
 
     def run() -> None:
-        refused = 0
-        while True:
+        while os.getppid() == parent:
             time.sleep(interval)
-            try:
-                check(b"", timeout=max(interval, 5.0))
-                refused = 0
-            except grpc.RpcError as e:
-                refused = refused + 1 if e.code() == grpc.StatusCode.UNAVAILABLE else 0
-            if refused >= 2:
-                channel.close()
-                gone()
-                return
+        gone()
 
-    thread = threading.Thread(target=run, name="engine-health", daemon=True)
+    thread = threading.Thread(target=run, name="engine-watch", daemon=True)
     thread.start()
     return thread
 
@@ -172,15 +160,15 @@ def main(argv: list[str]) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    if engine_address:
-        def engine_gone() -> None:
-            try:  # stderr was a pipe to the engine: usually gone with it
-                sys.stderr.write(f"pulumi_host: the engine at {engine_address} is gone; stopping the program\n")
-            except OSError:
-                pass
-            stop.set()
 
-        watch_engine(engine_address, HEALTH_INTERVAL, engine_gone)
+    def engine_gone() -> None:
+        try:  # stderr was a pipe to the engine: usually gone with it
+            sys.stderr.write("pulumi_host: the engine that started this host is gone; stopping the program\n")
+        except OSError:
+            pass
+        stop.set()
+
+    watch_parent(PARENT_CHECK_SECONDS, engine_gone)
     stop.wait()
     # A program still running has nobody left to report to; without this the host would wait for
     # it on exit (the Run handler's thread is joined).
