@@ -1,6 +1,8 @@
 """``python -m emulator serve --port 0 [--db FILE] [--seed FILE] [fault options]``
 
-Prints the endpoint URL as the first line of stdout, then serves until SIGINT/SIGTERM.
+Prints the endpoint URL as the first line of stdout, then serves until SIGINT/SIGTERM, or with
+``--exit-with-parent`` also until the process that started it has ended (the test harness: a
+killed test run must not leave emulators behind).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ import argparse
 import json
 import signal
 import sys
+import os
 import threading
+import time
 
 from . import admin
 from .backend import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
@@ -32,6 +36,8 @@ def main(argv: list[str]) -> int:
     s.add_argument("--strict-auth", action="store_true", help="refuse access keys not in --credentials")
     s.add_argument("--faults", help="JSON FaultConfig, e.g. '{\"latency_ms\": 20}'")
     s.add_argument("--latency-ms", type=float, help="shortcut for faults.latency_ms")
+    s.add_argument("--exit-with-parent", action="store_true",
+                   help="stop when the process that started this one has ended")
     a = p.parse_args(argv)
 
     backend = Backend(a.db, account=a.account, region=a.region)
@@ -49,10 +55,20 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    if a.exit_with_parent:
+        threading.Thread(target=_stop_when_orphaned, args=(stop,), daemon=True).start()
     stop.wait()
     httpd.shutdown()
     backend.close()
     return 0
+
+
+def _stop_when_orphaned(stop: threading.Event) -> None:
+    # A process whose parent ended is handed to another one (init or a subreaper).
+    parent = os.getppid()
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            stop.set()
 
 
 if __name__ == "__main__":

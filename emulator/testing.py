@@ -56,7 +56,7 @@ class EmulatorProcess:
 
 
 def start_emulator(*args: str, db: Optional[str] = None) -> EmulatorProcess:
-    cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0",
+    cmd = [sys.executable, "-m", "emulator", "serve", "--port", "0", "--exit-with-parent",
            "--credentials", json.dumps({ACCESS_KEY: SECRET_KEY}), *args]
     if db:
         cmd += ["--db", db]
