@@ -187,17 +187,17 @@ def test_interrupted_first_adoption_keeps_the_true_originals(emulator: EmulatorP
     from tests.test_adversarial import _provider_pids, _recover, _wait_for_writes
 
     emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
-        {"format": "npm", "name": f"p{i}", "versions": [f"1.0.{j}" for j in range(1500)]} for i in range(3)]}]}]})
-    spec = "domain: dom\nrepository: repo\npackages:\n" + "".join(
-        f"  - {{format: npm, package: p{i}, restore_on_delete: true, rules: [{{name: all, status: Archived}}]}}\n"
-        for i in range(3))
+        {"format": "npm", "name": "p0", "versions": [f"1.0.{j}" for j in range(4500)]}]}]}]})
+    spec = ("domain: dom\nrepository: repo\npackages:\n"
+            "  - {format: npm, package: p0, restore_on_delete: true, rules: [{name: all, status: Archived}]}\n")
     s = make_stack(tmp_path, emulator, spec)
     s.config("codeartifact:maxChanges", "4500")
-    # 45 writes of 100 versions; at most 3 packages x WRITE_WORKERS (24) are ever in flight, so a kill
-    # after the first 2 land leaves some of them unwritten
+    # 45 writes of 100 versions, at most WRITE_WORKERS (8) of them in flight: six rounds of 0.5 s. A
+    # kill after the first 2 land lets at most the next two rounds finish, even on a loaded machine
+    # where the kill lands a round late (one package, so the rounds cannot run side by side).
     from provider._core.api import WRITE_WORKERS
     assert 45 > 2 + 3 * WRITE_WORKERS
-    emulator.faults(latency_ms=200)
+    emulator.faults(latency_ms=500)
     with open(tmp_path / "up.log", "w") as log:
         proc = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview", "--non-interactive"], cwd=s.workdir,
                                 env=s.env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
