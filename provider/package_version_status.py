@@ -85,11 +85,14 @@ class PackageVersionStatusProvider(ResourceProvider):
                 args.label(args.version), "NOT_FOUND",
                 f"{e.failures[0].detail}; this resource manages the status of an existing version, it does not "
                 "publish one")]) from None
+        original = lifecycle.recorded_original(props, args.version) or obs.status
         if obs.status == args.status:
-            return CreateResult(args.label(args.version), _outputs(args, obs, obs.status, obs))
+            return CreateResult(args.label(args.version), _outputs(args, obs, original, obs))
         self._guard_dispose(args)
-        done = api.apply_one(args, Change(args.version, obs.status, obs.revision, args.status))
-        return CreateResult(args.label(args.version), _outputs(args, done, obs.status, done))
+        change = Change(args.version, obs.status, obs.revision, args.status)
+        lifecycle.unrecorded(args, props, [change])
+        done = api.apply_one(args, change)
+        return CreateResult(args.label(args.version), _outputs(args, done, original, done))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: the actual status and revision. A vanished version (or package) returns an
@@ -126,7 +129,9 @@ class PackageVersionStatusProvider(ResourceProvider):
         if current == args.status:
             return UpdateResult(_outputs(args, last, original, _owned(olds) or last))
         self._guard_dispose(args)
-        done = api.apply_one(args, Change(args.version, current, revision, args.status))
+        change = Change(args.version, current, revision, args.status)
+        lifecycle.unrecorded(args, news, [change], {args.version: olds.get("original_status")})
+        done = api.apply_one(args, change)
         return UpdateResult(_outputs(args, done, original, done))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -162,7 +167,8 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
                  restore_on_delete: bool = False, decided_by: Optional[str] = None, region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 problem: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Mapping[str, Any]]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "version": version, "status": status,
@@ -172,4 +178,6 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
             "problem": problem,
             "revision": None, "original_status": None, "owned_status": None, "owned_revision": None,
         }
+        if recorded is not None:
+            props["recorded"] = recorded
         super().__init__(PackageVersionStatusProvider(), resource_name, props, opts)

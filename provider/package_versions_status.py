@@ -108,8 +108,9 @@ class PackageVersionsStatusProvider(ResourceProvider):
             raise NotFound("adopting", [VersionFailure(
                 args.label(v), "NOT_FOUND", "the package version does not exist; this resource manages the status "
                                             "of existing versions, it does not publish them") for v in missing])
-        original = {v: observed[v].status for v in args.versions}
+        original = {v: lifecycle.recorded_original(props, v) or observed[v].status for v in args.versions}
         self._guard_dispose(args, changes)
+        lifecycle.unrecorded(args, props, changes)
         observed.update(api.apply(args, changes) if changes else {})
         return CreateResult(args.label("*"), _outputs(args, observed, original, observed))
 
@@ -149,9 +150,10 @@ class PackageVersionsStatusProvider(ResourceProvider):
                                                            "the package version does not exist") for v in missing])
             for v in new_versions:
                 last[v] = owned[v] = live[v]
-                original.setdefault(v, live[v].status)
+                original.setdefault(v, lifecycle.recorded_original(news, v) or live[v].status)
         changes, _ = changes_for(args.versions, last)
         self._guard_dispose(args, changes)
+        lifecycle.unrecorded(args, news, changes, olds.get("original") or {})
         if changes:
             done = api.apply(args, changes)
             last.update(done)
@@ -192,7 +194,8 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
                  region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 problem: Optional[str] = None, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Mapping[str, Any]]] = None,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "versions": versions, "allow_dispose": allow_dispose,
@@ -201,4 +204,6 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
             "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts, "problem": problem,
             "revisions": None, "original": None, "owned": None,
         }
+        if recorded is not None:
+            props["recorded"] = recorded
         super().__init__(PackageVersionsStatusProvider(), resource_name, props, opts)

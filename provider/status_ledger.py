@@ -1,12 +1,23 @@
-"""`StatusLedger`: the stack's record of each managed version's original status.
+"""`StatusLedger`: the stack's record of each version's original status, kept until it resolves.
 
 Type token: ``pulumi-python:dynamic/codeartifact:StatusLedger``; the provider class path
 `provider.status_ledger.StatusLedgerProvider` is stored in state (a public contract). It talks to
-no service: it only keeps, in Pulumi state, the status each version had when the stack first
-took it over (``originals``: package label -> version -> status). The stack program registers it
-before every status resource (they depend on it), so an original is safely recorded before
-anything writes; a first adoption that fails or is killed part-way therefore keeps each
-version's true original for the restores the program plans later.
+no service: it only keeps, in Pulumi state,
+- ``originals``: package label -> version -> the status the version had when the stack first took
+  it over;
+- ``left``: package label -> version -> every [status, revision] this stack's writes or adoption
+  may leave the version in, written *before* those writes (a write-ahead record: after a failed,
+  partial or killed run the version is in one of them unless someone else changed it);
+- ``packages``: package label -> coordinates, connection and opt-ins, so that a pending restore can
+  still be made after the package's resource has left the state.
+
+The stack program registers it before every status resource (they depend on it, and each checks
+that the ledger it was given records the write it is about to make), so an original is recorded
+before anything writes. Its lifecycle (docs/resources.md, "The ledger"): an original is added when a
+version is first managed; it leaves only when its version is observed back at it, is gone or
+Disposed, or is released on purpose (`codeartifact:releaseOriginals`). Deleting the ledger (e.g.
+`pulumi destroy`) is refused while it holds an original that differs from how we left the version,
+unless those originals are released: a destroy never silently forgets what to put back.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
+    ConfigureRequest,
     CheckResult,
     CreateResult,
     DiffResult,
@@ -25,6 +37,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from provider._core import config, lifecycle
+from provider._core.errors import ProviderError, VersionFailure
 from provider._core.model import STATUSES
 
 LEDGER_NAME = "codeartifact-status-ledger"
@@ -35,44 +49,97 @@ def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return {str(p): {str(v): str(s) for v, s in (vs or {}).items()} for p, vs in raw.items()}
 
 
+def _left(props: Mapping[str, Any]) -> dict[str, dict[str, list[list[str]]]]:
+    raw = props.get("left") or {}
+    return {str(p): {str(v): sorted([str(sr[0]), str(sr[1])] for sr in (states or [])
+                                    if isinstance(sr, (list, tuple)) and len(sr) == 2)
+                     for v, states in (vs or {}).items()} for p, vs in raw.items()}
+
+
+def _packages(props: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    raw = props.get("packages") or {}
+    return {str(p): dict(rec) for p, rec in raw.items() if isinstance(rec, Mapping)}
+
+
+def _record(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {"originals": _originals(props), "left": _left(props), "packages": _packages(props)}
+
+
+def unresolved(props: Mapping[str, Any]) -> list[str]:
+    """`label@version` of every recorded original that a state our writes may have left the
+    version in differs from (or that has no such record): forgetting it would lose a restore."""
+    left = _left(props)
+    return sorted(f"{label}@{v}" for label, versions in _originals(props).items() for v, original in versions.items()
+                  if not (states := left.get(label, {}).get(v)) or any(s != original for s, _ in states))
+
+
 class StatusLedgerProvider(ResourceProvider):
     """A record in state, nothing else. No instance attributes."""
 
     serialize_as_secret_always = False
 
+    def configure(self, req: ConfigureRequest) -> None:
+        lifecycle.configure(req)
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Every recorded status must be a status the service reports."""
+        rec = _record(news)
         failures = [CheckFailure(f"originals.{p}.{v}", f"{s!r} is not a CodeArtifact status")
-                    for p, vs in _originals(news).items() for v, s in vs.items() if s not in STATUSES]
-        return CheckResult({"originals": _originals(news)}, failures)
+                    for p, vs in rec["originals"].items() for v, s in vs.items() if s not in STATUSES]
+        failures += [CheckFailure(f"left.{p}.{v}", f"{s!r} is not a CodeArtifact status")
+                     for p, vs in rec["left"].items() for v, states in vs.items() for s, _ in states
+                     if s not in STATUSES]
+        return CheckResult(rec, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Updates in place when the record changes; never replaces."""
-        return DiffResult(changes=_originals(olds) != _originals(news), replaces=[], stables=[],
+        return DiffResult(changes=_record(olds) != _record(news), replaces=[], stables=[],
                           delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(LEDGER_NAME, {"originals": _originals(props)})
+        return CreateResult(LEDGER_NAME, _record(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh keeps the record as it is: it describes the past, not the service."""
-        return ReadResult(id_=id_, outs={"originals": _originals(props)}, inputs={"originals": _originals(props)})
+        return ReadResult(id_=id_, outs=_record(props), inputs=_record(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({"originals": _originals(news)})
+        return UpdateResult(_record(news))
 
-    def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        """Nothing to do: no service object stands behind the record."""
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        """Refuses while the record holds an original that our writes changed and that is not
+        released (`codeartifact:releaseOriginals`): deleting would forget what to put back.
+
+        Contract: on refusal the engine keeps the ledger in state unchanged; nothing else is
+        affected (no service object stands behind the record)."""
+        released = config.stack_config().release_originals
+        pending = [x for x in unresolved(props) if not config.released(released, x.rsplit("@", 1)[0],
+                                                                      x.rsplit("@", 1)[1])]
+        if pending:
+            shown = ", ".join(pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
+            raise ProviderError("forgetting", [VersionFailure("StatusLedger", "ORIGINALS_PENDING", (
+                f"the ledger holds the original status of {len(pending)} version(s) this stack changed ({shown}); "
+                "deleting it would forget them. Restore them first (remove the packages from the specs with "
+                "`restore_on_delete: true` and run `pulumi up`), or release them on purpose: "
+                "`pulumi config set codeartifact:releaseOriginals '*'` (or a comma-separated list of package "
+                "labels), then run the command again"))])
 
 
 class StatusLedger(Resource, module="codeartifact", name="StatusLedger"):
-    """The originals of every managed version (``originals``: package label -> version -> status)."""
+    """The originals of every managed or pending version (``originals``: package label -> version
+    -> status), the states our writes may leave them in (``left``) and where each package is
+    (``packages``)."""
 
     originals: pulumi.Output[dict[str, dict[str, str]]]
+    left: pulumi.Output[dict[str, dict[str, list[list[str]]]]]
+    packages: pulumi.Output[dict[str, dict[str, Any]]]
 
     def __init__(self, resource_name: str, originals: Mapping[str, Mapping[str, str]],
+                 left: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                 packages: Optional[Mapping[str, Mapping[str, Any]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(StatusLedgerProvider(), resource_name, {"originals": originals}, opts)
+        super().__init__(StatusLedgerProvider(), resource_name,
+                         {"originals": originals, "left": left or {}, "packages": packages or {}}, opts)
 
 
 __all__ = ["LEDGER_NAME", "StatusLedger", "StatusLedgerProvider"]

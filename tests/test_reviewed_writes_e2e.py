@@ -269,5 +269,10 @@ def test_a_disposed_version_never_blocks_removal_or_destroy(emulator: EmulatorPr
     assert reviewed(s) == set()
     out = " ".join(s.run("up", "--yes", "--skip-preview").stdout.split())
     assert "dom/repo/pypi/c: 1 version(s) leaving management are not restored: 1.0: it is Disposed" in out
+    # destroy is refused while the ledger holds originals of versions we changed (a and b), never
+    # because of the Disposed one; released, it proceeds and writes nothing.
+    refused = " ".join(s.run("destroy", "--yes", "--skip-preview", expect=None).stdout.split())
+    assert "ORIGINALS_PENDING" in refused and "dom/repo/npm/a@1.0.0" in refused and "pypi/c" not in refused
+    s.config("codeartifact:releaseOriginals", "*")
     s.run("destroy", "--yes", "--skip-preview")
     assert statuses(emulator)[("c", "1.0")] == "Disposed"

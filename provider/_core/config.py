@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional
 
 import boto3
 from botocore.config import Config as BotoConfig
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from provider._core.model import ConnectionArgs, validation_problems
 
@@ -32,6 +32,7 @@ CONFIG_KEYS = {
     "retryMode": "retry_mode",
     "allowDispose": "allow_dispose",
     "cacheTtlSeconds": "cache_ttl_seconds",
+    "releaseOriginals": "release_originals",
 }
 
 
@@ -50,6 +51,17 @@ class StackConfig(BaseModel):
     # Listings are shared within one pulumi command only (one provider process, command-scoped
     # files); a stale listing can only make a write fail closed, never overwrite.
     cache_ttl_seconds: float = Field(60.0, ge=0)
+    # Originals released on purpose: `*`, or package labels / globs (`dom/repo/npm/a`,
+    # `dom/repo/npm/a@1.0.0`, `dom/repo/npm/*`), comma-separated. Released originals leave the
+    # ledger: their versions are never restored (docs/resources.md, "The ledger").
+    release_originals: tuple[str, ...] = ()
+
+    @field_validator("release_originals", mode="before")
+    @classmethod
+    def _release(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(p.strip() for p in v.split(",") if p.strip())
+        return v
 
     @classmethod
     def from_pulumi(cls, raw: dict[str, Any]) -> "StackConfig":
@@ -75,6 +87,13 @@ class StackConfig(BaseModel):
 _state_lock = threading.Lock()
 _stack = StackConfig()
 _clients: dict[tuple[Any, ...], Any] = {}
+
+
+def released(patterns: tuple[str, ...], label: str, version: str) -> bool:
+    """Whether `codeartifact:releaseOriginals` releases ``label@version``'s original."""
+    import fnmatch
+    return any(p == "*" or fnmatch.fnmatchcase(label, p) or fnmatch.fnmatchcase(f"{label}@{version}", p)
+               for p in patterns)
 
 
 def set_stack_config(cfg: StackConfig) -> None:

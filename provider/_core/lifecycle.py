@@ -38,10 +38,43 @@ def refresh_error(args: PackageArgs, exc: ProviderError) -> ProviderError:
     return type(exc)(exc.action, [VersionFailure(f.label, f.code, f.detail + hint) for f in exc.failures])
 
 
+RECORDED = "recorded"  # input: the StatusLedger's `left` record of the resource's versions (stack program)
+
+
 def strip(props: Mapping[str, Any], output_fields: Iterable[str]) -> dict[str, Any]:
-    """Inputs only: no `__provider`, no output-only fields."""
-    drop = set(output_fields)
+    """The resource's arguments only: no `__provider`, no output-only fields, no ledger record."""
+    drop = {*output_fields, RECORDED}
     return {k: v for k, v in props.items() if not k.startswith("__") and k not in drop}
+
+
+def unrecorded(args: PackageArgs, props: Mapping[str, Any], changes: Iterable[Any],
+               own_originals: Optional[Mapping[str, Any]] = None) -> None:
+    """Raises (writing nothing) when the resource was given the ledger's record (``recorded``,
+    which the stack program always passes) and a change is not in it: the StatusLedger must
+    record a version's original and the state a write leaves it in before the write. It is not
+    when the ledger was left out of the run (`pulumi up --target <resource>`): the engine then
+    hands over the ledger as the last full run left it. A restore to the original that this
+    resource's own state records (``own_originals``) needs no ledger entry: that state keeps it
+    until the restore succeeds.
+
+    Contract: on refusal nothing is written for this resource; state stays as it was."""
+    raw = props.get(RECORDED)
+    if not isinstance(raw, Mapping):
+        return  # used directly, not through the stack program: there is no ledger
+
+    def statuses(version: str) -> set[str]:
+        entry = raw.get(version)
+        states = entry.get("left") if isinstance(entry, Mapping) else None
+        return {str(sr[0]) for sr in states or [] if isinstance(sr, (list, tuple)) and len(sr) == 2}
+    own = own_originals or {}
+    missing = [c for c in changes if c.target not in statuses(c.version) and own.get(c.version) != c.target]
+    if missing:
+        raise ProviderError("updating", [VersionFailure(
+            args.label(c.version), "NOT_RECORDED",
+            f"the StatusLedger has not recorded this change ({c.current} -> {c.target}) and the version's original "
+            f"before it is made, so it is not made: the ledger was probably left out of the run by `pulumi up "
+            f"--target`; run a full `pulumi up`, or add the ledger's URN (`codeartifact-status-ledger`) to the "
+            f"targets") for c in missing])
 
 
 def failures_of(err: ValidationError) -> list[CheckFailure]:
@@ -72,9 +105,20 @@ def dispose_allowed(args: PackageArgs) -> bool:
     return bool(args.allow_dispose and config.stack_config().allow_dispose)
 
 
+def recorded_original(props: Mapping[str, Any], version: str) -> Optional[str]:
+    """The version's original as the StatusLedger records it (given as ``recorded``), if any: a
+    resource records that, not what it finds (which may be an earlier write of ours)."""
+    raw = props.get(RECORDED)
+    entry = raw.get(version) if isinstance(raw, Mapping) else None
+    original = entry.get("original") if isinstance(entry, Mapping) else None
+    return str(original) if original else None
+
+
 def check_result(args: Optional[BaseModel], news: Mapping[str, Any], failures: list[CheckFailure],
                  output_fields: Iterable[str]) -> CheckResult:
     inputs = args.model_dump() if args is not None and not failures else strip(news, output_fields)
+    if RECORDED in news:  # passed through to create/update (unknown in a preview)
+        inputs[RECORDED] = news[RECORDED]
     return CheckResult(inputs, failures)
 
 

@@ -214,12 +214,23 @@ class LoadedSpec:
     lines: dict[tuple[Any, ...], int]
     name: str = ""  # how errors name the file (e.g. specs/a.yaml)
     consumers: dict[int, usage.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
+    shared_refs: list[tuple[usage.Reference, str]] = field(default_factory=list)  # the file's own `in_use`
 
     def line(self, loc: tuple[Any, ...]) -> int:
         return _line_of(self.lines, loc)
 
     def usage_of(self, index: int) -> usage.Usage:
         return self.consumers.get(index) or usage.Usage({})
+
+    def file_usage(self, fmt: str, namespace: Optional[str], package: str) -> usage.Usage:
+        """The file-level `in_use` evidence for any package of this file's repository, declared
+        here or not (restores of packages that left the specs are checked against it)."""
+        key = (fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
+        found: dict[str, set[str]] = {}
+        for r, display in self.shared_refs:
+            if (r.format, r.namespace, r.name) == key:
+                found.setdefault(r.version, set()).add(display)
+        return usage.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -388,7 +399,7 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
                     problems.append(f"{where}: {display}: cannot be read: {e.strerror}")
         return out
 
-    shared = refs_of(ls.spec.in_use, ("in_use",))
+    shared = ls.shared_refs = refs_of(ls.spec.in_use, ("in_use",))
     for i, p in enumerate(ls.spec.packages):
         own = refs_of(p.in_use, ("packages", i, "in_use"))
         key = (p.format, normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))

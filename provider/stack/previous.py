@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Mapping, Optional
 
 from provider._core.batching import Observed
 from provider._core.model import package_label
@@ -21,6 +21,8 @@ from provider._core.model import package_label
 BATCHED = "codeartifact:PackageVersionsStatus"
 PER_VERSION = "codeartifact:PackageVersionStatus"
 LEDGER = "codeartifact:StatusLedger"
+
+State = tuple[str, str]  # (status, revision) of one version
 
 
 class StateUnavailable(Exception):
@@ -45,16 +47,68 @@ class PreviousState:
     resources: list[PreviousResource] = field(default_factory=list)
     originals: dict[str, dict[str, str]] = field(default_factory=dict)  # the ledger
     has_ledger: bool = False
+    # The ledger's write-ahead record: per version, every (status, revision) this stack's writes
+    # or adoption may have left it in (recorded before the writes; state older than it has none).
+    left: dict[str, dict[str, frozenset[State]]] = field(default_factory=dict)
+    packages: dict[str, dict[str, Any]] = field(default_factory=dict)  # the ledger: label -> coordinates
+    # Set by the program's restore planning: ledger entries kept this run for unresolved restores.
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending_packages: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def original(self, label: str, version: str) -> Optional[str]:
-        """The recorded original. Only state written before the ledger existed falls back to the
-        resources' own records (a re-shaped resource records what it found, not the original)."""
+        """The recorded original: the ledger's, else the resource's own record (state written
+        before the ledger existed, or a resource that wrote while the ledger was not updated,
+        e.g. `pulumi up --target`; the ledger wins because a re-shaped resource records what it
+        found, not the original)."""
         got = self.originals.get(label, {}).get(version)
-        if got is None and not self.has_ledger:
+        if got is None:
             for r in self.resources:
                 if r.label == label and version in r.original:
                     return r.original[version]
         return got
+
+    def left_of(self, label: str, version: str) -> frozenset[State]:
+        """Every state our writes or adoption may have left the version in: the ledger's
+        write-ahead record and the resources' ``owned`` (as the last successful write left it)."""
+        out = set(self.left.get(label, {}).get(version, frozenset()))
+        for r in self.resources:
+            o = r.owned.get(version) if r.label == label else None
+            if o is not None:
+                out.add((o.status, o.revision))
+        return frozenset(out)
+
+    def owns(self, label: str, version: str, kind: str) -> bool:
+        """Whether the resource of this shape that manages the version (`label`, or `label@version`
+        per version) is in the previous state and records the version's original and owned state."""
+        name = label if kind == "batched" else f"{label}@{version}"
+        return any(r.kind == kind and r.name == name and r.owned.get(version) is not None and version in r.original
+                   for r in self.resources)
+
+    def known(self) -> dict[str, set[str]]:
+        """label -> every version this stack recorded (ledger entries and resources' versions)."""
+        out: dict[str, set[str]] = {}
+        for label, versions in self.originals.items():
+            out.setdefault(label, set()).update(versions)
+        for r in self.resources:
+            out.setdefault(r.label, set()).update(r.owned)
+        return out
+
+    def package(self, label: str) -> Optional[dict[str, Any]]:
+        """Where a package is and how it was managed: the ledger's record, else a resource's inputs."""
+        for r in self.resources:
+            if r.label == label:
+                return {**self.packages.get(label, {}), **{k: v for k, v in r.inputs.items() if v not in (None, "")},
+                        "kind": r.kind}
+        return self.packages.get(label)
+
+
+def _left(raw: Any) -> dict[str, dict[str, frozenset[State]]]:
+    out: dict[str, dict[str, frozenset[State]]] = {}
+    for label, versions in (raw or {}).items() if isinstance(raw, Mapping) else ():
+        for v, states in (versions or {}).items():
+            out.setdefault(str(label), {})[str(v)] = frozenset(
+                (str(s[0]), str(s[1])) for s in states or [] if isinstance(s, (list, tuple)) and len(s) == 2)
+    return out
 
 
 def _observed(status: Any, revision: Any) -> Optional[Observed]:
@@ -73,6 +127,8 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
             state.has_ledger = True
             for label, versions in (outs.get("originals") or {}).items():
                 state.originals[str(label)] = {str(v): str(s) for v, s in (versions or {}).items()}
+            state.left = _left(outs.get("left"))
+            state.packages = {str(k): dict(v) for k, v in (outs.get("packages") or {}).items() if isinstance(v, Mapping)}
         elif rtype.endswith(BATCHED):
             raw_owned = outs.get("owned")
             if isinstance(raw_owned, dict):

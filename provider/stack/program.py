@@ -45,7 +45,7 @@ from provider.stack.live import describe as live_describe
 from provider.stack.live import list_versions
 from provider.stack.previous import PreviousState, StateUnavailable
 from provider.stack.previous import read as read_previous
-from provider.stack.restores import Current, Orphan, plan_restores
+from provider.stack.restores import PACKAGE_FIELDS, Current, Orphan, package_record, plan_restores
 from provider.status_ledger import LEDGER_NAME, StatusLedger
 
 DEFAULT_MAX_CHANGES = 1000
@@ -100,7 +100,8 @@ def no_describe(_args: PackageArgs) -> Describe:
 
 def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
          allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
-         isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe) -> list[PackagePlan]:
+         isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe,
+         loaded_out: Optional[list[spec.LoadedSpec]] = None) -> list[PackagePlan]:
     """Loads specs and expands them against live data from ``listing`` (the service, or a saved
     snapshot for `python -m provider plan --live`); never writes. ``allow_dispose`` and
     ``default_owner`` default to the stack configuration.
@@ -110,6 +111,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
     missing dispose opt-in) raises too, with every problem found, unless ``isolate``: then that
     package's plan carries the problem (``PackagePlan.problems``) and the others are planned."""
     loaded = spec.load_dir(specs_dir)
+    if loaded_out is not None:
+        loaded_out.extend(loaded)  # every spec file, also those that declare no package
     now = time.time() if now is None else now
     plans: list[PackagePlan] = []
     stack = config.stack_config()
@@ -181,36 +184,101 @@ def _protected_by(patterns: list[str]) -> Callable[[str], bool]:
     return lambda version: matches_protected(version, patterns)
 
 
+def _file_evidence(loaded: list[spec.LoadedSpec]) -> Callable[[PackageArgs, list[str]], dict[str, tuple[str, ...]]]:
+    """Consumers of a package that left the specs: every spec file of its repository's own
+    `in_use` evidence (a package's own entry left with it)."""
+    def of(args: PackageArgs, versions: list[str]) -> dict[str, tuple[str, ...]]:
+        out: dict[str, set[str]] = {}
+        for ls in loaded:
+            if (ls.spec.domain, ls.spec.repository) != (args.domain, args.repository):
+                continue
+            for v, files in ls.file_usage(args.format, args.namespace, args.package).in_use(args.format,
+                                                                                              versions).items():
+                out.setdefault(v, set()).update(files)
+        return {v: tuple(sorted(fs)) for v, fs in out.items()}
+    return of
+
+
 def with_restores(plans: list[PackagePlan], previous: PreviousState,
-                  listing: Listing = live_listing) -> tuple[list[PackagePlan], dict[str, dict[str, str]]]:
+                  listing: Listing = live_listing,
+                  loaded: Optional[list[spec.LoadedSpec]] = None) -> tuple[list[PackagePlan], dict[str, dict[str, str]]]:
     """Adds this run's restores (see provider/stack/restores.py) to the plans: restores of versions
     leaving a package that stays in the specs join that package's decisions; packages gone from the
     specs that still have restores to make come back as plans of their own, for this run only.
-    Returns the plans and the versions left alone, with the reason."""
+    Returns the plans and the versions left alone, with the reason. ``previous.pending`` is set to
+    the ledger entries that stay because their restore has not resolved."""
     current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions,
-                       p.in_use) for p in plans if not p.problems]
-    broken = {p.label for p in plans if p.problems}  # not planned this run: their versions stay as they are
-    restores, orphans, skipped = plan_restores(
-        current, PreviousState([r for r in previous.resources if r.label not in broken], previous.originals,
-                               previous.has_ledger), listing)
+                       p.in_use, "per-version" if p.pkg.resource == "per-version" else "batched")
+               for p in plans if not p.problems]
+    broken = {p.label for p in plans if p.problems}  # not planned this run: their record is kept as it is
+    rest = PreviousState([r for r in previous.resources if r.label not in broken],
+                         {k: v for k, v in previous.originals.items() if k not in broken}, previous.has_ledger,
+                         {k: v for k, v in previous.left.items() if k not in broken},
+                         {k: v for k, v in previous.packages.items() if k not in broken})
+    released = config.stack_config().release_originals
+    result = plan_restores(current, rest, listing,
+                           _file_evidence(loaded if loaded is not None else [p.file for p in plans if p.file]),
+                           lambda label, v: config.released(released, label, v))
     for p in plans:
-        p.decisions.update(restores.get(p.label, {}))
-    return plans + [_orphan_plan(o) for o in orphans], skipped
+        p.decisions.update(result.restores.get(p.label, {}))
+    previous.pending = result.pending
+    previous.pending_packages = result.packages
+    return plans + [_orphan_plan(o) for o in result.orphans], result.skipped
 
 
-def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[str, dict[str, str]]:
-    """The original of every version managed this run: as first recorded, else as listed now
-    (before this run writes anything)."""
-    out: dict[str, dict[str, str]] = {}
+def _left_now(previous: PreviousState, label: str, version: str, live: LiveVersion, target: str) -> list[list[str]]:
+    """The write-ahead record for a version managed this run: the states our writes or adoption
+    may have left it in. A run that writes it records how it is now (if that is how we left it,
+    or we adopt it now) and how the write leaves it; a run that does not write it keeps the record
+    as it was while the version is still in one of those states (so the ledger does not change
+    in a run that changes nothing), and empties it once someone else has changed the version."""
+    before = previous.left.get(label, {}).get(version) or previous.left_of(label, version)
+    now = (live.status, live.revision)
+    ours = now in before or (not before and previous.original(label, version) is None)
+    if target == live.status:
+        out = set(before) if now in before else {now} if ours else set()
+    else:
+        out = ({now} if ours else set()) | {(target, live.revision)}
+    return sorted([s, r] for s, r in out)
+
+
+def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
+        dict[str, dict[str, str]], dict[str, dict[str, list[list[str]]]], dict[str, dict[str, Any]]]:
+    """(originals, left, packages) for the StatusLedger of this run, written before any status
+    write: every version managed this run (its original as first recorded, else as listed now),
+    every pending restore (kept until it resolves), and an unplanned package's record as it was."""
+    originals: dict[str, dict[str, str]] = {}
+    left: dict[str, dict[str, list[list[str]]]] = {}
+    packages: dict[str, dict[str, Any]] = {}
     for p in plans:
         if p.problems:  # not planned this run: its record is kept exactly as it was
             if p.label in previous.originals:
-                out[p.label] = dict(previous.originals[p.label])
+                originals[p.label] = dict(previous.originals[p.label])
+            if p.label in previous.left:
+                left[p.label] = {v: sorted([s, r] for s, r in states) for v, states in previous.left[p.label].items()}
+            if p.label in previous.packages:
+                packages[p.label] = dict(previous.packages[p.label])
             continue
         for v, d in p.registered().items():
-            if not d.rule.startswith("restore"):  # a restored version leaves management with this run
-                out.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
-    return out
+            if d.rule.startswith("restore"):
+                continue  # a pending restore: recorded below
+            originals.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
+            left.setdefault(p.label, {})[v] = _left_now(previous, p.label, v, p.live[v], d.status)
+        if p.label in originals:
+            packages[p.label] = package_record(p.args, "per-version" if p.pkg.resource == "per-version" else "batched")
+    for label, versions in previous.pending.items():
+        for v, pend in versions.items():
+            originals.setdefault(label, {})[v] = pend.original
+            left.setdefault(label, {})[v] = sorted([s, r] for s, r in pend.left)
+        if label not in packages and label in previous.pending_packages:
+            packages[label] = {k: val for k, val in previous.pending_packages[label].items()
+                               if k in (*PACKAGE_FIELDS, "kind")}
+    return originals, left, packages
+
+
+def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[str, dict[str, str]]:
+    """The originals part of `ledger_record`."""
+    return ledger_record(plans, previous)[0]
 
 
 def register_broken(p: PackagePlan, previous: PreviousState) -> None:
@@ -269,15 +337,30 @@ def _innermost_frame_only() -> Iterator[None]:
 
 
 def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]] = None,
-             previous: Optional[PreviousState] = None) -> dict[str, Any]:
+             previous: Optional[PreviousState] = None, ledger: Optional[StatusLedger] = None) -> dict[str, Any]:
     """Registers the resources (each depending on ``depends_on``, the ledger) and returns the
-    summary that the stack exports."""
+    summary that the stack exports. With ``ledger``, each resource is given the ledger's record
+    of its versions as the engine reports it (``recorded``), and writes only what that records."""
     with _innermost_frame_only():
-        return _register(plans, depends_on, previous)
+        return _register(plans, depends_on, previous, ledger)
+
+
+def _recorded(ledger: Optional[StatusLedger], label: str, version: Optional[str] = None) -> Any:
+    """The ledger's record of a package (or one version) as an Output of the ledger, per version
+    ``{"original": status, "left": [[status, revision], ...]}``: under `pulumi up --target`
+    without the ledger, it is the record as the last full run left it."""
+    if ledger is None:
+        return None
+
+    def pick(both: list[Any]) -> dict[str, Any]:
+        originals, left = (both[0] or {}).get(label) or {}, (both[1] or {}).get(label) or {}
+        wanted = [version] if version is not None else list(left)
+        return {v: {"original": originals.get(v), "left": left[v]} for v in wanted if v in left}
+    return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
 
 
 def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]],
-              previous: Optional[PreviousState]) -> dict[str, Any]:
+              previous: Optional[PreviousState], ledger: Optional[StatusLedger] = None) -> dict[str, Any]:
     opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
     changes: dict[str, dict[str, dict[str, str]]] = {}
     managed = 0
@@ -299,14 +382,14 @@ def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resourc
                                      repository=a.repository, format=a.format, namespace=a.namespace,
                                      package=a.package, version=v, status=d.status, decided_by=d.rule,
                                      allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
-                                     opts=opts, **conn)
+                                     recorded=_recorded(ledger, p.label, v), opts=opts, **conn)
         else:
             PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                   format=a.format, namespace=a.namespace, package=a.package,
                                   versions={v: d.status for v, d in active.items()},
                                   decided_by={v: d.rule for v, d in active.items()},
                                   allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
-                                  opts=opts, **conn)
+                                  recorded=_recorded(ledger, p.label), opts=opts, **conn)
         c = p.changes()
         if c:
             changes[p.label] = c
@@ -343,8 +426,9 @@ def main() -> None:
     except StateUnavailable as e:
         raise pulumi.RunError(f"cannot read this stack's state to plan restores, so nothing was registered or "
                               f"applied: {e}") from None
+    loaded: list[spec.LoadedSpec] = []
     try:
-        plans = plan(specs_dir, isolate=True)
+        plans = plan(specs_dir, isolate=True, loaded_out=loaded)
     except spec.SpecError as e:
         raise pulumi.RunError(str(e)) from None
     for p in plans:
@@ -356,7 +440,7 @@ def main() -> None:
                 + (" ..." if len(p.kept) > 10 else ""))
         for problem in p.problems:
             pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
-    plans, skipped = with_restores(plans, previous)
+    plans, skipped = with_restores(plans, previous, loaded=loaded)
     planned = sum(len(p.changes()) for p in plans)
     if planned > cap:
         restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
@@ -368,8 +452,9 @@ def main() -> None:
         shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])
         pulumi.log.warn(f"{label}: {len(versions)} version(s) leaving management are not restored: {shown}"
                         + (" ..." if len(versions) > 10 else ""))
-    ledger = StatusLedger(LEDGER_NAME, ledger_originals(plans, previous))
-    summary = register(plans, [ledger], previous)
+    originals, left, packages = ledger_record(plans, previous)
+    ledger = StatusLedger(LEDGER_NAME, originals, left, packages)
+    summary = register(plans, [ledger], previous, ledger)
     plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
     if plan_file:
         # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts,

@@ -1,12 +1,19 @@
-"""Restores as planned, reviewable changes.
+"""Restores as planned, reviewable changes, and the ledger entries that stay until they resolve.
 
 A version leaves management when its package leaves the specs, when no rule or entry selects it
 any more, or when it becomes protected. With `restore_on_delete`, the stack program puts its
 original status back, but only as an ordinary status change of this run: it is in the preview,
 the `changes` output, the PR summary and the change cap like any other, and it is locked to the
 version's current revision like any other write. A version is restored only when it is exactly as
-our last write or adoption left it (status and revision, from state that refresh never changes);
-otherwise, or when it was Disposed, is gone, or is now protected, it is left alone and reported.
+this stack's writes or adoption may have left it (``left``, recorded in the StatusLedger before
+every write, and the resources' own ``owned`` records); otherwise it is left alone and reported.
+
+The original of a version that left management stays in the ledger (a *pending* restore) until it
+resolves: the version is observed back at its original, it is gone or Disposed (no restore is
+possible), or the original is released on purpose (`codeartifact:releaseOriginals`, or the version
+made `protected`, or the package without `restore_on_delete`). A run that
+plans the restore but fails, cannot read the package, or is interrupted therefore never forgets
+it: the next preview plans it again, or reports why not, until it resolves.
 """
 
 from __future__ import annotations
@@ -17,17 +24,19 @@ from typing import Callable, Mapping, Optional
 from provider._core.errors import ProviderError
 from provider._core.model import RETIRING_STATUSES, UPDATABLE_STATUSES, PackageArgs
 from provider.rules.expand import Decision, LiveVersion
-from provider.stack.previous import PreviousResource, PreviousState
+from provider.stack.previous import PreviousState, State
 
 REMOVED = "restore (removed from specs)"
 DESELECTED = "restore (no longer selected)"
+
+PACKAGE_FIELDS = ("domain", "domain_owner", "repository", "format", "namespace", "package", "region",
+                  "endpoint_url", "profile", "role_arn", "max_attempts", "allow_dispose", "restore_on_delete")
 
 
 @dataclass
 class Orphan:
     """A package no longer in the specs that still has restores to make this run."""
 
-    resources: list[PreviousResource]
     args: PackageArgs
     kind: str
     restore_on_delete: bool
@@ -50,84 +59,175 @@ class Current:
     live: dict[str, LiveVersion]
     decisions: dict[str, Decision]
     in_use: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # version -> consumer files
+    kind: str = "batched"  # the shape of its resources this run ("batched" or "per-version")
 
 
-def _args_of(r: PreviousResource) -> PackageArgs:
-    keep = ("domain", "domain_owner", "repository", "format", "namespace", "package", "region", "endpoint_url",
-            "profile", "role_arn", "max_attempts", "allow_dispose", "restore_on_delete")
-    return PackageArgs.model_validate({k: r.inputs.get(k) for k in keep if r.inputs.get(k) not in (None, "")})
+@dataclass(frozen=True)
+class Pending:
+    """A ledger entry kept for a version that left management and has not resolved yet."""
+
+    original: str
+    left: frozenset[State]
 
 
-def decide(version: str, original: Optional[str], owned_status: Optional[str], owned_revision: Optional[str],
-           live: Optional[LiveVersion]) -> tuple[Optional[str], str]:
-    """(target, why): the original to restore, or None and the reason it is left alone."""
+@dataclass
+class RestorePlan:
+    """The outcome of `plan_restores`. Iterates as (restores, orphans, skipped) for callers that
+    need only those."""
+
+    restores: dict[str, dict[str, Decision]] = field(default_factory=dict)  # packages still in the specs
+    orphans: list[Orphan] = field(default_factory=list)  # packages gone from the specs, registered this run
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # label -> version -> why not restored
+    pending: dict[str, dict[str, Pending]] = field(default_factory=dict)  # kept in the ledger this run
+    packages: dict[str, dict[str, object]] = field(default_factory=dict)  # label -> coordinates, for pending
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.restores, self.orphans, self.skipped))
+
+
+def package_args(fields: Mapping[str, object]) -> PackageArgs:
+    """A package's arguments from a ledger or resource record (empty values dropped)."""
+    return PackageArgs.model_validate({k: fields.get(k) for k in PACKAGE_FIELDS if fields.get(k) not in (None, "")})
+
+
+def package_record(args: PackageArgs, kind: str) -> dict[str, object]:
+    """What the ledger keeps about a package so that a pending restore can be made after its
+    resource has left the state: coordinates, connection, the opt-ins and the resource shape."""
+    rec: dict[str, object] = {k: v for k, v in args.model_dump().items() if k in PACKAGE_FIELDS and v not in (None, "")}
+    rec["kind"] = kind
+    return rec
+
+
+def _left_text(left: frozenset[State]) -> str:
+    return " or ".join(f"{s} at revision {r}" for s, r in sorted(left))
+
+
+def decide(version: str, original: Optional[str], left: frozenset[State],
+           live: Optional[LiveVersion]) -> tuple[Optional[str], str, bool]:
+    """(target, why, keep): the original to restore, or None and the reason it is left alone;
+    ``keep`` says whether the ledger keeps the original (the restore can still happen later)."""
     if live is None:
-        return None, "the version no longer exists"
+        return None, "the version no longer exists", False
     if original is None:
-        return None, "no original status is recorded for it"
+        return None, "no original status is recorded for it", False
     if live.status == original:
-        return None, f"already {original}"
+        return None, f"already {original}", False
     if original not in UPDATABLE_STATUSES:
-        return None, f"its original status {original} cannot be set"
+        return None, f"its original status {original} cannot be set", False
     if live.status == "Disposed":
-        return None, "it is Disposed, which is irreversible"
-    if owned_status is None or owned_revision is None:
-        return None, "no record of how we left it"
-    if (live.status, live.revision) != (owned_status, owned_revision):
-        return None, (f"changed by someone else since our last write (we left it {owned_status} at revision "
-                      f"{owned_revision}, it is now {live.status} at revision {live.revision}); left alone")
-    return original, ""
+        return None, "it is Disposed, which is irreversible", False
+    if not left:
+        return None, ("changed by someone else since this stack last wrote it (no write of ours left it "
+                      f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
+    if (live.status, live.revision) not in left:
+        return None, (f"changed by someone else since our last write (we left it {_left_text(left)}, it is now "
+                      f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
+    return original, "", True
 
 
-def plan_restores(current: list[Current], previous: PreviousState,
-                  listing: Callable[[PackageArgs, bool], dict[str, LiveVersion]]
-                  ) -> tuple[dict[str, dict[str, Decision]], list[Orphan], dict[str, dict[str, str]]]:
-    """(restores for packages still in the specs, orphans to register, versions left alone with the
-    reason). Read-only: packages no longer in the specs are listed through ``listing``."""
+Listing = Callable[[PackageArgs, bool], dict[str, LiveVersion]]
+InUse = Callable[[PackageArgs, list[str]], Mapping[str, tuple[str, ...]]]
+
+
+def plan_restores(current: list[Current], previous: PreviousState, listing: Listing,
+                  in_use_of: Optional[InUse] = None,
+                  released: Callable[[str, str], bool] = lambda label, version: False) -> RestorePlan:
+    """Plans the restores of every version this stack knew (ledger entries and resources of the
+    previous state) that is not managed this run. Read-only: packages no longer in the specs are
+    listed through ``listing``; ``in_use_of`` gives the consumers of such a package's versions
+    (the specs' file-level evidence); ``released(label, version)`` says an original was released
+    on purpose (`codeartifact:releaseOriginals`)."""
     by_label = {c.label: c for c in current}
-    restores: dict[str, dict[str, Decision]] = {}
-    skipped: dict[str, dict[str, str]] = {}
+    out = RestorePlan()
     orphans: dict[str, Orphan] = {}
-    for r in previous.resources:
-        cur = by_label.get(r.label)
-        restore = cur.restore_on_delete if cur is not None else bool(r.inputs.get("restore_on_delete"))
-        leaving = [v for v in r.owned if cur is None or v not in cur.decisions]
-        if not leaving or not restore:
+    lives: dict[str, object] = {}  # label -> listing (dict) or the ProviderError that reading it raised
+
+    for label, versions in sorted(previous.known().items()):
+        cur = by_label.get(label)
+        leaving = sorted(v for v in versions if cur is None or v not in cur.decisions)
+        if not leaving:
             continue
-        if cur is not None:
-            live = cur.live
-        elif r.label in orphans:
-            live = orphans[r.label].live
-        else:
-            try:
-                live = listing(_args_of(r), False)
-            except ProviderError as e:
-                for v in leaving:
-                    skipped.setdefault(r.label, {})[v] = f"cannot read the package: {e.failures[0].detail}"
-                continue
+        record = previous.package(label)
+        restore = cur.restore_on_delete if cur is not None else bool(record and record.get("restore_on_delete"))
+        kept: dict[str, Pending] = {}
         for v in leaving:
-            if cur is not None and cur.protected(v):
-                skipped.setdefault(r.label, {})[v] = "now protected: left as it is"
+            original = previous.original(label, v)
+            left = previous.left_of(label, v)
+            if original is not None and released(label, v):
+                if previous.originals.get(label, {}).get(v) is not None:
+                    out.skipped.setdefault(label, {})[v] = (f"original {original} released "
+                                                           f"(codeartifact:releaseOriginals): not restored")
                 continue
-            owned = r.owned.get(v)
-            target, why = decide(v, previous.original(r.label, v), owned.status if owned else None,
-                                 owned.revision if owned else None, live.get(v))
+            if not restore:
+                continue  # leaving management without restore_on_delete releases the original
+            if cur is not None:
+                live: object = cur.live
+            elif label in lives:
+                live = lives[label]
+            else:
+                if record is None:
+                    continue  # nothing says where the package is: nothing can be read or restored
+                try:
+                    live = listing(package_args(record), False)
+                except ProviderError as e:
+                    live = e
+                lives[label] = live
+            if isinstance(live, ProviderError):
+                out.skipped.setdefault(label, {})[v] = (f"not restored yet: cannot read the package: "
+                                                       f"{live.failures[0].detail}; the original {original} is kept "
+                                                       f"and the restore is planned again on the next run")
+                if original is not None:
+                    kept[v] = Pending(original, left)
+                continue
+            assert isinstance(live, dict)
+            obs = live.get(v)
+            if cur is not None and cur.protected(v) and not (obs is not None and original == obs.status):
+                # Protecting a version is a reviewed decision to leave it as it is: its original is
+                # released (reported in this run's preview and summary).
+                out.skipped.setdefault(label, {})[v] = ("now protected: left as it is" + (
+                    f" (its original {original} is released)" if original else ""))
+                continue
+            target, why, keep = decide(v, original, left, obs)
             if target is None:
                 if not why.startswith("already"):
-                    skipped.setdefault(r.label, {})[v] = why
+                    out.skipped.setdefault(label, {})[v] = why
+                if keep and original is not None:
+                    kept[v] = Pending(original, left)
                 continue
-            if cur is not None and target in RETIRING_STATUSES and cur.in_use.get(v):
-                skipped.setdefault(r.label, {})[v] = (f"in use by {', '.join(cur.in_use[v][:3])}: not restored to "
-                                                      f"{target}")
+            assert original is not None and obs is not None
+            consumers: tuple[str, ...] = ()
+            if target in RETIRING_STATUSES:
+                if cur is not None:
+                    consumers = tuple(cur.in_use.get(v) or ())
+                elif in_use_of is not None and record is not None:
+                    consumers = tuple(in_use_of(package_args(record), [v]).get(v) or ())
+            if consumers:
+                out.skipped.setdefault(label, {})[v] = (f"in use by {', '.join(consumers[:3])}: not restored to "
+                                                       f"{target}")
+                kept[v] = Pending(original, left)
                 continue
+            # Restored this run. A package that left the specs keeps the entry (with the state the
+            # restore leaves it in) until a later run observes it back at its original, so a failed
+            # restore is planned again. A version leaving a package still in the specs is carried
+            # by that package's resource, which already owns it: if the restore fails or is
+            # interrupted, the engine keeps that resource's previous state (original and how we left
+            # it), so the next run plans the restore again; if it succeeds nothing is left to commit.
+            if cur is None or not previous.owns(label, v, cur.kind):
+                kept[v] = Pending(original, left | {(target, obs.revision)})
             decision = Decision(target, DESELECTED if cur is not None else REMOVED)
             if cur is not None:
-                restores.setdefault(r.label, {})[v] = decision
+                out.restores.setdefault(label, {})[v] = decision
             else:
-                o = orphans.get(r.label)
+                o = orphans.get(label)
                 if o is None:
-                    args = _args_of(r)
-                    o = orphans[r.label] = Orphan([], args, r.kind, True, args.allow_dispose, live, {})
-                o.resources.append(r)
+                    assert record is not None
+                    args = package_args(record)
+                    o = orphans[label] = Orphan(args, str(record.get("kind") or "batched"), True,
+                                                args.allow_dispose, live, {})
                 o.decisions[v] = decision
-    return restores, list(orphans.values()), skipped
+        if kept:
+            out.pending[label] = kept
+            if record is not None:
+                out.packages[label] = dict(record)
+    out.orphans = list(orphans.values())
+    return out
