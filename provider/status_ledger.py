@@ -51,8 +51,8 @@ def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 
 def _left(props: Mapping[str, Any]) -> dict[str, dict[str, list[list[str]]]]:
     raw = props.get("left") or {}
-    return {str(p): {str(v): sorted([str(sr[0]), str(sr[1])] for sr in (states or [])
-                                    if isinstance(sr, (list, tuple)) and len(sr) == 2)
+    return {str(p): {str(v): [[str(sr[0]), str(sr[1])] for sr in (states or [])
+                                  if isinstance(sr, (list, tuple)) and len(sr) == 2]
                      for v, states in (vs or {}).items()} for p, vs in raw.items()}
 
 

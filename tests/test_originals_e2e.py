@@ -81,7 +81,8 @@ def test_a_failed_restore_write_keeps_the_originals_and_is_planned_again(emulato
     s.run("up", "--yes", "--skip-preview")
     assert set(a_statuses(emulator).values()) == {"Published"}
     assert reviewed(s) == set()
-    assert "dom/repo/npm/a" not in ledger(s)  # resolved: back at its original, so it leaves the ledger
+    assert up_and_diff(s, emulator) == set()  # the restore-only resource goes away, writing nothing
+    assert "dom/repo/npm/a" not in ledger(s)  # resolved: observed back at its original, it left the ledger
     s.run("preview", "--expect-no-changes")
 
 
@@ -102,6 +103,7 @@ def test_a_removed_package_that_cannot_be_read_stays_pending_until_it_can(emulat
                                                        for v in ("1.0.0", "1.0.1", "1.0.2")}
     s.run("up", "--yes", "--skip-preview")
     assert set(a_statuses(emulator).values()) == {"Published"}
+    assert up_and_diff(s, emulator) == set()  # the restore-only resource goes away, writing nothing
     s.run("preview", "--expect-no-changes")
 
 
@@ -193,6 +195,7 @@ def test_a_restore_never_retires_a_version_in_use(emulator: EmulatorProcess, tmp
     assert "1.0.0: in use by locks/package-lock.json" in s.last_summary  # type: ignore[attr-defined]
     s.run("up", "--yes", "--skip-preview")
     assert a_statuses(emulator) == {"1.0.0": "Published", "1.0.1": "Archived", "1.0.2": "Published"}
+    assert up_and_diff(s, emulator) == set()
     assert ledger(s)["dom/repo/npm/a"] == {"1.0.0": "Archived"}  # still pending: restored once out of use
     (locks / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {"": {"name": "svc"}}}))
     assert {c for c in reviewed(s) if c[0] == "a"} == {("a", "1.0.0", "Published", "Archived")}
@@ -214,6 +217,7 @@ def test_destroy_keeps_the_originals_until_they_are_released_and_readoption_keep
     assert {c for c in plan if c[0] == "a"} == {("a", v, "Archived", "Published") for v in ("1.0.0", "1.0.1", "1.0.2")}
     assert ("b", "1.0.0", "Unlisted", "Published") in plan
     assert up_and_diff(s, emulator) == plan
+    assert up_and_diff(s, emulator) == set()  # observed back at their originals: resolved
     s.run("destroy", "--yes", "--skip-preview")  # nothing pending any more
 
 

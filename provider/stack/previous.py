@@ -49,7 +49,7 @@ class PreviousState:
     has_ledger: bool = False
     # The ledger's write-ahead record: per version, every (status, revision) this stack's writes
     # or adoption may have left it in (recorded before the writes; state older than it has none).
-    left: dict[str, dict[str, frozenset[State]]] = field(default_factory=dict)
+    left: dict[str, dict[str, tuple[State, ...]]] = field(default_factory=dict)  # in the order written
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)  # the ledger: label -> coordinates
     # Set by the program's restore planning: ledger entries kept this run for unresolved restores.
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -84,6 +84,18 @@ class PreviousState:
         return any(r.kind == kind and r.name == name and r.owned.get(version) is not None and version in r.original
                    for r in self.resources)
 
+    def ours(self, label: str, version: str, state: State) -> bool:
+        """Whether ``state`` is how our writes or adoption may have left the version: one of the
+        ledger's write-ahead states or the resource's ``owned``, except that once the resource
+        confirms the ledger's last recorded write (its ``owned`` is that write's result), the
+        states before that write are history, not ours any more."""
+        ledger = self.left.get(label, {}).get(version, ())
+        owned = {(o.status, o.revision) for r in self.resources if r.label == label
+                 and (o := r.owned.get(version)) is not None}
+        if state not in set(ledger) | owned:
+            return False
+        return not (ledger and ledger[-1] in owned and state != ledger[-1])
+
     def known(self) -> dict[str, set[str]]:
         """label -> every version this stack recorded (ledger entries and resources' versions)."""
         out: dict[str, set[str]] = {}
@@ -102,11 +114,11 @@ class PreviousState:
         return self.packages.get(label)
 
 
-def _left(raw: Any) -> dict[str, dict[str, frozenset[State]]]:
-    out: dict[str, dict[str, frozenset[State]]] = {}
+def _left(raw: Any) -> dict[str, dict[str, tuple[State, ...]]]:
+    out: dict[str, dict[str, tuple[State, ...]]] = {}
     for label, versions in (raw or {}).items() if isinstance(raw, Mapping) else ():
         for v, states in (versions or {}).items():
-            out.setdefault(str(label), {})[str(v)] = frozenset(
+            out.setdefault(str(label), {})[str(v)] = tuple(
                 (str(s[0]), str(s[1])) for s in states or [] if isinstance(s, (list, tuple)) and len(s) == 2)
     return out
 

@@ -228,18 +228,19 @@ def with_restores(plans: list[PackagePlan], previous: PreviousState,
 
 def _left_now(previous: PreviousState, label: str, version: str, live: LiveVersion, target: str) -> list[list[str]]:
     """The write-ahead record for a version managed this run: the states our writes or adoption
-    may have left it in. A run that writes it records how it is now (if that is how we left it,
-    or we adopt it now) and how the write leaves it; a run that does not write it keeps the record
-    as it was while the version is still in one of those states (so the ledger does not change
-    in a run that changes nothing), and empties it once someone else has changed the version."""
-    before = previous.left.get(label, {}).get(version) or previous.left_of(label, version)
+    may leave it in, in order. A run that writes it records how it is now (if that is how we
+    left it, or we adopt it now), then how the write leaves it; a run that does not write it keeps
+    the record as it was while the version is as we left it (so the ledger does not change in a
+    run that changes nothing), and empties it once someone else has changed the version."""
     now = (live.status, live.revision)
-    ours = now in before or (not before and previous.original(label, version) is None)
+    recorded = previous.left.get(label, {}).get(version, ())
+    ours = previous.ours(label, version, now) or (not previous.left_of(label, version)
+                                                  and previous.original(label, version) is None)
     if target == live.status:
-        out = set(before) if now in before else {now} if ours else set()
+        out = list(recorded) if ours and now in recorded else [now] if ours else []
     else:
-        out = ({now} if ours else set()) | {(target, live.revision)}
-    return sorted([s, r] for s, r in out)
+        out = ([now] if ours else []) + [(target, live.revision)]
+    return [[s, r] for s, r in out]
 
 
 def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
@@ -255,7 +256,7 @@ def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
             if p.label in previous.originals:
                 originals[p.label] = dict(previous.originals[p.label])
             if p.label in previous.left:
-                left[p.label] = {v: sorted([s, r] for s, r in states) for v, states in previous.left[p.label].items()}
+                left[p.label] = {v: [[s, r] for s, r in states] for v, states in previous.left[p.label].items()}
             if p.label in previous.packages:
                 packages[p.label] = dict(previous.packages[p.label])
             continue
@@ -269,7 +270,7 @@ def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
     for label, versions in previous.pending.items():
         for v, pend in versions.items():
             originals.setdefault(label, {})[v] = pend.original
-            left.setdefault(label, {})[v] = sorted([s, r] for s, r in pend.left)
+            left.setdefault(label, {})[v] = [[s, r] for s, r in pend.left]
         if label not in packages and label in previous.pending_packages:
             packages[label] = {k: val for k, val in previous.pending_packages[label].items()
                                if k in (*PACKAGE_FIELDS, "kind")}

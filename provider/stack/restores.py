@@ -67,7 +67,7 @@ class Pending:
     """A ledger entry kept for a version that left management and has not resolved yet."""
 
     original: str
-    left: frozenset[State]
+    left: tuple[State, ...]  # the ledger's write-ahead states, in the order written
 
 
 @dataclass
@@ -103,7 +103,7 @@ def _left_text(left: frozenset[State]) -> str:
 
 
 def decide(version: str, original: Optional[str], left: frozenset[State],
-           live: Optional[LiveVersion]) -> tuple[Optional[str], str, bool]:
+           live: Optional[LiveVersion], ours: Optional[bool] = None) -> tuple[Optional[str], str, bool]:
     """(target, why, keep): the original to restore, or None and the reason it is left alone;
     ``keep`` says whether the ledger keeps the original (the restore can still happen later)."""
     if live is None:
@@ -119,7 +119,7 @@ def decide(version: str, original: Optional[str], left: frozenset[State],
     if not left:
         return None, ("changed by someone else since this stack last wrote it (no write of ours left it "
                       f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
-    if (live.status, live.revision) not in left:
+    if not (ours if ours is not None else (live.status, live.revision) in left):
         return None, (f"changed by someone else since our last write (we left it {_left_text(left)}, it is now "
                       f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
     return original, "", True
@@ -153,6 +153,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
         for v in leaving:
             original = previous.original(label, v)
             left = previous.left_of(label, v)
+            ledger_left = previous.left.get(label, {}).get(v, ())
             if original is not None and released(label, v):
                 if previous.originals.get(label, {}).get(v) is not None:
                     out.skipped.setdefault(label, {})[v] = (f"original {original} released "
@@ -177,7 +178,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
                                                        f"{live.failures[0].detail}; the original {original} is kept "
                                                        f"and the restore is planned again on the next run")
                 if original is not None:
-                    kept[v] = Pending(original, left)
+                    kept[v] = Pending(original, ledger_left or tuple(sorted(left)))
                 continue
             assert isinstance(live, dict)
             obs = live.get(v)
@@ -187,12 +188,13 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
                 out.skipped.setdefault(label, {})[v] = ("now protected: left as it is" + (
                     f" (its original {original} is released)" if original else ""))
                 continue
-            target, why, keep = decide(v, original, left, obs)
+            ours = obs is not None and previous.ours(label, v, (obs.status, obs.revision))
+            target, why, keep = decide(v, original, left, obs, ours)
             if target is None:
                 if not why.startswith("already"):
                     out.skipped.setdefault(label, {})[v] = why
                 if keep and original is not None:
-                    kept[v] = Pending(original, left)
+                    kept[v] = Pending(original, ledger_left or tuple(sorted(left)))
                 continue
             assert original is not None and obs is not None
             consumers: tuple[str, ...] = ()
@@ -204,7 +206,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
             if consumers:
                 out.skipped.setdefault(label, {})[v] = (f"in use by {', '.join(consumers[:3])}: not restored to "
                                                        f"{target}")
-                kept[v] = Pending(original, left)
+                kept[v] = Pending(original, ledger_left or tuple(sorted(left)))
                 continue
             # Restored this run. A package that left the specs keeps the entry (with the state the
             # restore leaves it in) until a later run observes it back at its original, so a failed
@@ -213,7 +215,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
             # interrupted, the engine keeps that resource's previous state (original and how we left
             # it), so the next run plans the restore again; if it succeeds nothing is left to commit.
             if cur is None or not previous.owns(label, v, cur.kind):
-                kept[v] = Pending(original, left | {(target, obs.revision)})
+                kept[v] = Pending(original, ((obs.status, obs.revision), (target, obs.revision)))
             decision = Decision(target, DESELECTED if cur is not None else REMOVED)
             if cur is not None:
                 out.restores.setdefault(label, {})[v] = decision
