@@ -229,3 +229,51 @@ def test_released_originals_leave_the_ledger_and_destroy_proceeds(emulator: Emul
     s.config("codeartifact:releaseOriginals", "*")
     s.run("destroy", "--yes", "--skip-preview")
     assert set(a_statuses(emulator).values()) == {"Archived"}  # destroy never writes
+
+
+PUBLISHED_LATER = {"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+    {"format": "npm", "name": "a", "versions": ["1.0.3"]}]}]}]}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_version_published_after_the_review_is_changed_only_without_strict_review(
+        emulator: EmulatorProcess, tmp_path: Path, strict: bool) -> None:
+    emulator.seed(SEED)
+    s = make_stack(tmp_path, emulator, BOTH)
+    plan_file = tmp_path / "reviewed.json"
+    code, _, err = s.json("preview", env={"CODEARTIFACT_STATUS_PLAN": str(plan_file)})
+    assert code == 0, err
+    emulator.seed(PUBLISHED_LATER)  # published between the review and the merge; the rule matches it
+    env = {"CODEARTIFACT_STATUS_REVIEWED": str(plan_file)} if strict else {}
+    out = " ".join(s.run("up", "--yes", "--skip-preview", env=env).stdout.split())
+    now = a_statuses(emulator)
+    assert {now[v] for v in ("1.0.0", "1.0.1", "1.0.2")} == {"Archived"}  # what was reviewed is applied
+    if strict:
+        assert now["1.0.3"] == "Published"
+        assert "dom/repo/npm/a: 1 change(s) awaiting review, not made" in out and "1.0.3: Published -> Archived" in out
+        assert ("a", "1.0.3", "Published", "Archived") in reviewed(s)  # the next preview shows it
+    else:
+        assert now["1.0.3"] == "Archived"
+        assert "1.0.3" in out  # in the apply's own output (the changes it made)
+
+
+def test_evidence_that_changed_since_the_review_fails_the_package_closed(emulator: EmulatorProcess,
+                                                                         tmp_path: Path) -> None:
+    emulator.seed(SEED)
+    spec = BOTH.replace("repository: repo\n", "repository: repo\nin_use: [../locks]\n", 1)
+    s = make_stack(tmp_path, emulator, spec)
+    locks = s.workdir / "locks"
+    locks.mkdir()
+    (locks / "requirements.txt").write_text("")  # the folder stays evidence when the lockfile goes
+    (locks / "package-lock.json").write_text(json.dumps({"lockfileVersion": 3, "packages": {
+        "": {"name": "svc"}, "node_modules/a": {"version": "1.0.1"}}}))
+    plan_file = tmp_path / "reviewed.json"
+    code, _, err = s.json("preview", env={"CODEARTIFACT_STATUS_PLAN": str(plan_file)})
+    assert code == 0, err
+    assert json.loads(plan_file.read_text())["kept_in_use"] == {"dom/repo/npm/a": {"1.0.1": ["locks/package-lock.json"]}}
+    (locks / "package-lock.json").unlink()  # the consumer file disappears between the review and the up
+    up = s.run("up", "--yes", "--skip-preview", expect=None, env={"CODEARTIFACT_STATUS_REVIEWED": str(plan_file)})
+    assert up.returncode != 0
+    assert "the `in_use` evidence changed since the review" in " ".join(up.stdout.split())
+    assert set(a_statuses(emulator).values()) == {"Published"}  # nothing applied for a, 1.0.1 not retired
+    assert statuses(emulator)[("b", "1.0.0")] == "Unlisted"  # the other package is applied

@@ -45,6 +45,7 @@ from provider.stack.live import describe as live_describe
 from provider.stack.live import list_versions
 from provider.stack.previous import PreviousState, StateUnavailable
 from provider.stack.previous import read as read_previous
+from provider.stack import reviewed
 from provider.stack.restores import PACKAGE_FIELDS, Current, Orphan, package_record, plan_restores
 from provider.status_ledger import LEDGER_NAME, StatusLedger
 
@@ -442,6 +443,22 @@ def main() -> None:
         for problem in p.problems:
             pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
     plans, skipped = with_restores(plans, previous, loaded=loaded)
+    awaiting: dict[str, dict[str, str]] = {}
+    reviewed_file = os.environ.get(reviewed.ENV)
+    if reviewed_file:
+        try:
+            review = reviewed.load(reviewed_file)
+        except reviewed.ReviewError as e:
+            raise pulumi.RunError(f"{e}; nothing was registered or applied") from None
+        awaiting = reviewed.restrict(plans, review)
+        for p in plans:
+            for problem in p.problems:
+                if "review it again" in problem:
+                    pulumi.log.error(f"{p.label} is not applied this run (the other packages are): {problem}")
+        for label, versions in sorted(awaiting.items()):
+            shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])
+            pulumi.log.warn(f"{label}: {len(versions)} change(s) awaiting review, not made ({reviewed.ENV}): {shown}"
+                            + (" ..." if len(versions) > 10 else ""))
     planned = sum(len(p.changes()) for p in plans)
     if planned > cap:
         restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
@@ -462,6 +479,7 @@ def main() -> None:
         # and the versions it leaves alone instead of restoring.
         Path(plan_file).write_text(json.dumps({
             "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
+            "awaiting_review": awaiting,
             "warnings": [w for p in plans for w in p.warnings], "kept_in_use": kept_report(plans)},
             indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
