@@ -148,14 +148,14 @@ jobs:
   drift:
     if: github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'
     runs-on: ubuntu-latest
-    concurrency: codeartifact-status-${{{{ env.STACK }}}}
+    concurrency: codeartifact-status-{stack}
     steps:
 {setup}      - name: fail on drift (the live repository differs from main's specs)
         run: pulumi stack select "$STACK" && pulumi preview --diff --expect-no-changes
   apply:
     if: github.event_name == 'push'
     runs-on: ubuntu-latest
-    concurrency: codeartifact-status-${{{{ env.STACK }}}}   # one apply (or drift check) at a time
+    concurrency: codeartifact-status-{stack}   # one apply (or drift check) at a time (the `env` context is not allowed here)
     steps:
 {setup}      - run: pulumi stack select "$STACK" && pulumi up --yes --diff
 """
