@@ -69,6 +69,8 @@ def route(app: "Emulator", method: str, path: str, body: bytes) -> tuple[int, An
     if name == "triggers":
         if method == "POST":
             with app._trigger_lock:
+                if doc.get("clear"):  # drop the hooks that have not fired yet
+                    app.triggers.clear()
                 app.triggers.extend(doc.get("triggers", []))
         return 200, {"triggers": app.triggers}
     if name == "versions":

@@ -9,11 +9,14 @@ CODEARTIFACT_STATUS_PLAN names a file).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections import Counter, defaultdict
 from typing import Any, Optional
 
 from provider._core.model import package_label
+from provider.rules import ecosystems
 
 OURS = ("codeartifact:PackageVersionsStatus", "codeartifact:PackageVersionStatus")
 SHOWN_VERSIONS = 12
@@ -66,9 +69,40 @@ FOLDED = ("_The per-version detail did not fit a pull request comment: it is in 
           "`codeartifact-status-detail` artifact (`python -m provider summary --detail FILE`)._")
 
 
-def _groups(items: list[dict[str, str]]) -> dict[tuple[str, str], list[dict[str, str]]]:
+def md(text: str) -> str:
+    """Plain text for a Markdown table cell or list item, as GitHub renders it: `|` would end
+    the cell, backticks, `*`, `_`, `[`, `<` would start code, emphasis, links or HTML."""
+    out = text.replace("\\", "\\\\")
+    for ch in "|`*[]<>":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def code(text: str) -> str:
+    """An inline code span that holds any text (a backtick fence longer than any run inside it),
+    with `|` escaped so a table cell keeps it (GitHub reads `\\|` in a code span in a table as `|`)."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def _format_of(label: str) -> str:
+    parts = label.split("/")
+    return parts[2] if len(parts) > 2 else "generic"
+
+
+def in_version_order(label: str, items: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The versions in the package's own ecosystem order (1.0.2 before 1.0.10)."""
+    fmt = _format_of(label)
+    if fmt not in ecosystems.ECOSYSTEMS:
+        return sorted(items, key=lambda c: c["version"])
+    key = ecosystems.sort_key(fmt)
+    return sorted(items, key=lambda c: key(c["version"]))
+
+
+def _groups(items: list[dict[str, str]], label: str = "") -> dict[tuple[str, str], list[dict[str, str]]]:
     groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for c in items:
+    for c in in_version_order(label, items):
         groups[(c["from"], c["to"])].append(c)
     return dict(sorted(groups.items()))
 
@@ -87,24 +121,25 @@ def _table(changes: dict[str, list[dict[str, str]]], shown: int) -> list[str]:
     head = "| package | change | count | versions | decided by |" if shown else "| package | change | count |"
     lines = [head, "|---|---|---|---|---|" if shown else "|---|---|---|"]
     for label in sorted(changes):
-        for (frm, to), items in _groups(changes[label]).items():
+        for (frm, to), items in _groups(changes[label], label).items():
             flag = " ⚠️ **DISPOSE**" if to == "Disposed" else ""
             if not shown:
-                lines.append(f"| `{label}` | {frm} → {to}{flag} | {len(items)} |")
+                lines.append(f"| {code(label)} | {md(frm)} → {md(to)}{flag} | {len(items)} |")
                 continue
-            listed = ", ".join(c["version"] for c in items[:shown])
+            listed = ", ".join(md(c["version"]) for c in items[:shown])
             more = f" … (+{len(items) - shown})" if len(items) > shown else ""
-            rules = ", ".join(f"{r} ({n})" for r, n in Counter(c["rule"] or "?" for c in items).most_common())
-            lines.append(f"| `{label}` | {frm} → {to}{flag} | {len(items)} | {listed}{more} | {rules} |")
+            rules = ", ".join(f"{md(r)} ({n})" for r, n in Counter(c["rule"] or "?" for c in items).most_common())
+            lines.append(f"| {code(label)} | {md(frm)} → {md(to)}{flag} | {len(items)} | {listed}{more} | {rules} |")
     return lines + [""]
 
 
 def _details(changes: dict[str, list[dict[str, str]]]) -> list[str]:
     lines: list[str] = []
     for label in sorted(changes):
-        lines += [f"<details><summary><code>{label}</code>: {len(changes[label])} change(s)</summary>", "",
-                  "| version | from | to | decided by |", "|---|---|---|---|"]
-        lines += [f"| {c['version']} | {c['from']} | {c['to']} | {c['rule']} |" for c in changes[label]]
+        lines += [f"<details><summary><code>{html.escape(label)}</code>: {len(changes[label])} change(s)</summary>",
+                  "", "| version | from | to | decided by |", "|---|---|---|---|"]
+        lines += [f"| {md(c['version'])} | {md(c['from'])} | {md(c['to'])} | {md(c['rule'])} |"
+                  for c in in_version_order(label, changes[label])]
         lines += ["", "</details>", ""]
     return lines
 
@@ -116,8 +151,8 @@ def _compact(changes: dict[str, list[dict[str, str]]], budget: int) -> list[str]
     labels = sorted(changes)
     for n, label in enumerate(labels):
         counts = ", ".join(f"{frm} → {to}{' ⚠️ DISPOSE' if to == 'Disposed' else ''}: {len(items)}"
-                           for (frm, to), items in _groups(changes[label]).items())
-        line = f"- `{label}`: {counts}"
+                           for (frm, to), items in _groups(changes[label], label).items())
+        line = f"- {code(label)}: {counts}"
         if used + len(line) + 200 > budget:
             rest = labels[n:]
             lines.append(f"- … and {len(rest)} more package(s) with {sum(len(changes[x]) for x in rest)} change(s)")
@@ -156,7 +191,7 @@ def render_failed(failed: dict[str, list[str]]) -> str:
     lines = [f"**⛔ {len(failed)} package(s) cannot be planned this run** (nothing is written for them; the "
              f"other packages are applied):", ""]
     for label in sorted(failed):
-        lines += [f"- `{label}`: " + "; ".join(failed[label])[:1000]]
+        lines += [f"- {code(label)}: " + md("; ".join(failed[label])[:1000])]
     return "\n".join(lines + [""])
 
 
@@ -164,7 +199,7 @@ def render_warnings(warnings: list[str]) -> str:
     """Spec entries that select nothing (e.g. a `protected` pattern that protects nothing)."""
     if not warnings:
         return ""
-    lines = [f"**⚠️ {len(warnings)} spec warning(s)**:", ""] + [f"- {w}" for w in warnings[:50]]
+    lines = [f"**⚠️ {len(warnings)} spec warning(s)**:", ""] + [f"- {md(w)}" for w in warnings[:50]]
     if len(warnings) > 50:
         lines.append(f"- … (+{len(warnings) - 50})")
     return "\n".join(lines + [""])
@@ -181,25 +216,40 @@ def render_kept(kept: dict[str, dict[str, list[str]]]) -> str:
     for label in sorted(kept):
         per_file = Counter(f for files in kept[label].values() for f in files)
         versions = list(kept[label])
-        lines.append(f"- `{label}`: {len(versions)} kept: in use by "
-                     + ", ".join(f"{f} ({c})" for f, c in sorted(per_file.items())[:SHOWN_VERSIONS])
+        versions = ecosystems.sort_versions(_format_of(label), versions) \
+            if _format_of(label) in ecosystems.ECOSYSTEMS else sorted(versions)
+        lines.append(f"- {code(label)}: {len(versions)} kept: in use by "
+                     + ", ".join(f"{md(f)} ({c})" for f, c in sorted(per_file.items())[:SHOWN_VERSIONS])
                      + (f" … (+{len(per_file) - SHOWN_VERSIONS} files)" if len(per_file) > SHOWN_VERSIONS else "")
-                     + " — " + ", ".join(versions[:SHOWN_VERSIONS])
+                     + " — " + ", ".join(md(v) for v in versions[:SHOWN_VERSIONS])
                      + (f" … (+{len(versions) - SHOWN_VERSIONS})" if len(versions) > SHOWN_VERSIONS else ""))
     return "\n".join(lines + [""])
 
 
-def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
-    """The versions leaving management that this run leaves alone instead of restoring."""
-    if not not_restored:
+def _per_version(title: str, per_label: dict[str, dict[str, str]]) -> str:
+    if not per_label:
         return ""
-    n = sum(len(v) for v in not_restored.values())
-    lines = [f"**{n} version(s) leaving management are not restored** (left exactly as they are):", ""]
-    for label in sorted(not_restored):
-        items = sorted(not_restored[label].items())
-        lines.append(f"- `{label}`: " + "; ".join(f"{v}: {why}" for v, why in items[:SHOWN_VERSIONS])
+    n = sum(len(v) for v in per_label.values())
+    lines = [title.format(n=n), ""]
+    for label in sorted(per_label):
+        order = ecosystems.sort_key(_format_of(label)) if _format_of(label) in ecosystems.ECOSYSTEMS else str
+        items = sorted(per_label[label].items(), key=lambda kv: order(kv[0]))
+        lines.append(f"- {code(label)}: " + "; ".join(f"{md(v)}: {md(why)}" for v, why in items[:SHOWN_VERSIONS])
                      + (f" … (+{len(items) - SHOWN_VERSIONS})" if len(items) > SHOWN_VERSIONS else ""))
     return "\n".join(lines + [""])
+
+
+def render_not_restored(not_restored: dict[str, dict[str, str]]) -> str:
+    """The versions leaving management that this run leaves alone instead of restoring (a
+    pending restore is listed on every run until it resolves)."""
+    return _per_version("**{n} version(s) leaving management are not restored** (left exactly as they are):",
+                        not_restored)
+
+
+def render_awaiting(awaiting: dict[str, dict[str, str]]) -> str:
+    """Changes the rules would make now that the reviewed plan did not list (strict review mode)."""
+    return _per_version("**⏸️ {n} change(s) awaiting review** (not in the reviewed plan, so not made; the next "
+                        "preview lists them):", awaiting)
 
 
 def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "",
@@ -209,12 +259,20 @@ def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "
     preview = json.loads(preview_json)
     plan = json.loads(plan_json) if plan_json else None
     changes = collect(preview, plan)
-    not_restored = render_failed((plan or {}).get("failed_packages") or {}) + \
-        render_warnings((plan or {}).get("warnings") or []) + \
-        render_kept((plan or {}).get("kept_in_use") or {}) + \
-        render_not_restored((plan or {}).get("not_restored") or {})
+    # Every section is a block of its own, separated by a blank line: a line right after an HTML
+    # block (`</details>`) would otherwise belong to it and GitHub would show its Markdown literally.
+    sections = [x for x in (render_failed((plan or {}).get("failed_packages") or {}),
+                            render_warnings((plan or {}).get("warnings") or []),
+                            render_kept((plan or {}).get("kept_in_use") or {}),
+                            render_not_restored((plan or {}).get("not_restored") or {}),
+                            render_awaiting((plan or {}).get("awaiting_review") or {})) if x]
+    not_restored = "".join("\n" + x.strip("\n") + "\n" for x in sections)
     if detail is not None:
-        detail.append(render_detail(changes, stack) + not_restored)
+        detail.append(_block(render_detail(changes, stack)) + not_restored)
     if len(not_restored) > 4000:
         not_restored = not_restored[:not_restored.rfind("\n", 0, 3900)] + "\n- … (the rest is in the artifact)\n"
-    return render(changes, stack, BUDGET - len(not_restored)) + not_restored
+    return _block(render(changes, stack, BUDGET - len(not_restored))) + not_restored
+
+
+def _block(text: str) -> str:
+    return text.rstrip("\n") + "\n"
