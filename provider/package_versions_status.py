@@ -23,7 +23,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from provider._core import api, lifecycle
+from provider._core import api, host, lifecycle
 from provider._core.batching import Change, Observed, changes_for
 from provider._core.errors import NotFound, ProviderError, VersionFailure
 from provider._core.model import PackageVersionsStatusArgs
@@ -111,7 +111,14 @@ class PackageVersionsStatusProvider(ResourceProvider):
         original = {v: lifecycle.recorded_original(props, v) or observed[v].status for v in args.versions}
         self._guard_dispose(args, changes)
         lifecycle.unrecorded(args, props, changes)
-        observed.update(api.apply(args, changes) if changes else {})
+        if changes:
+            try:
+                observed.update(api.apply(args, changes))
+            except ProviderError as e:
+                if e.done:  # part of it was written: the state must say so (locks, "as we left it")
+                    observed.update({v: o for v, o in e.done.items() if isinstance(o, Observed)})
+                    host.fail_partially(args.label("*"), props, _outputs(args, observed, original, observed), e)
+                raise
         return CreateResult(args.label("*"), _outputs(args, observed, original, observed))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -134,8 +141,8 @@ class PackageVersionsStatusProvider(ResourceProvider):
         as they are (a restore is a change the stack program plans and shows, never implicit).
 
         Contract: versions changed by someone else since the last read fail closed (one ConflictError
-        naming each, expected vs actual); the rest of the package is still applied, and the next
-        refresh reports everything as it is."""
+        naming each, expected vs actual); the rest of the package is still applied, and the state
+        records what was (a partial failure: the engine keeps these outputs with the old inputs)."""
         lifecycle.raise_problem(news)
         args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
         last = _last_read(olds)
@@ -155,7 +162,15 @@ class PackageVersionsStatusProvider(ResourceProvider):
         self._guard_dispose(args, changes)
         lifecycle.unrecorded(args, news, changes, olds.get("original") or {})
         if changes:
-            done = api.apply(args, changes)
+            try:
+                done = api.apply(args, changes)
+            except ProviderError as e:
+                if e.done:  # part of it was written: the state must say so (locks, "as we left it")
+                    written = {v: o for v, o in e.done.items() if isinstance(o, Observed)}
+                    last.update(written)
+                    owned.update(written)
+                    host.fail_partially(_id, news, _outputs(args, last, original, owned), e)
+                raise
             last.update(done)
             owned.update(done)
         return UpdateResult(_outputs(args, last, original, owned))

@@ -128,6 +128,10 @@ def test_a_partly_failed_update_leaves_no_false_conflict_and_everything_is_resto
     failed = s.run("up", "--yes", "--skip-preview", expect=None)
     assert failed.returncode != 0 and "MISMATCHED_STATUS" in failed.stdout
     assert a_statuses(emulator) == {"1.0.0": "Archived", "1.0.1": "Archived", "1.0.2": "Published"}
+    # The state records what was written (a partial failure), not the statuses from before the run.
+    a = next(r for r in s.resources("PackageVersionsStatus") if r["urn"].endswith("dom/repo/npm/a"))
+    assert a["outputs"]["versions"] == {"1.0.0": "Archived", "1.0.1": "Archived", "1.0.2": "Unlisted"}
+    assert {v: st for v, (st, _) in a["outputs"]["owned"].items()} == a["outputs"]["versions"]
     set_spec(s, ONLY_B)
     plan = {c for c in reviewed(s) if c[0] == "a"}
     assert plan == {("a", "1.0.0", "Archived", "Published"), ("a", "1.0.1", "Archived", "Published")}
@@ -144,6 +148,8 @@ def test_a_first_adoption_that_fails_part_way_is_restored_after_removal(emulator
     failed = s.run("up", "--yes", "--skip-preview", expect=None)
     assert failed.returncode != 0 and "MISMATCHED_STATUS" in failed.stdout
     assert a_statuses(emulator) == {"1.0.0": "Archived", "1.0.1": "Archived", "1.0.2": "Unlisted"}
+    a = next(r for r in s.resources("PackageVersionsStatus") if r["urn"].endswith("dom/repo/npm/a"))
+    assert {v: a["outputs"]["versions"][v] for v in ("1.0.0", "1.0.1")} == {"1.0.0": "Archived", "1.0.1": "Archived"}
     set_spec(s, ONLY_B)
     assert {c for c in reviewed(s) if c[0] == "a"} == {("a", "1.0.0", "Archived", "Published"),
                                                        ("a", "1.0.1", "Archived", "Published")}

@@ -328,13 +328,17 @@ def apply(args: PackageArgs, changes: list[Change]) -> dict[str, Observed]:
     for each changed version.
 
     Contract: on failure, raises one ProviderError naming every version that did not reach its
-    target (ConflictError when any was changed by someone else, NotAllowed / NotFound otherwise).
-    Versions reported in other groups or chunks may already have been applied; the next read
-    (refresh) reports them, so nothing is lost.
+    target (ConflictError when any was changed by someone else, NotAllowed / NotFound otherwise);
+    its ``done`` holds what the service reported for the versions that were applied (other groups
+    or chunks, or the rest of a chunk after SKIPPED), so the caller can record them.
     """
     done, failures = _apply_collect(args, changes)
     if failures:
-        _raise_for(changes, failures)
+        try:
+            _raise_for(changes, failures)
+        except ProviderError as exc:
+            exc.done = dict(done)  # what was applied before the failure: the caller's state records it
+            raise
     return done
 
 

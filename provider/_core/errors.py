@@ -28,6 +28,9 @@ class ProviderError(Exception):
     def __init__(self, action: str, failures: list[VersionFailure]) -> None:
         self.action = action
         self.failures = failures
+        # Versions that were written before the failure (status, revision), when some were: the
+        # resource then reports a partial failure so that its state records them.
+        self.done: dict[str, object] = {}
         super().__init__("\n".join(f.line(action) for f in failures))
 
 

@@ -161,3 +161,62 @@ def exit_when_engine_gone(interval: Optional[float] = None) -> bool:
 
     threading.Thread(target=run, name="engine-health", daemon=True).start()
     return True
+
+
+class _RpcStatus:
+    """A gRPC status with details (grpc.Status is an interface of three attributes)."""
+
+    def __init__(self, code: object, details: str, trailing_metadata: tuple[tuple[str, bytes], ...]) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+def _servicer_context() -> Optional[object]:
+    """The gRPC context of the provider-host request this thread is serving (the `context` of
+    pulumi.dynamic's servicer method that called us), or None."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        ctx = frame.f_locals.get("context") if frame.f_code.co_name in ("Create", "Update") else None
+        if ctx is not None and hasattr(ctx, "abort_with_status"):
+            return ctx  # type: ignore[no-any-return]
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def fail_partially(resource_id: str, props: dict[str, object], outputs: dict[str, object], error: Exception) -> None:
+    """Fails the current Create/Update as a *partial* failure: the engine records ``outputs`` as
+    the resource's state (what was actually written) and reports ``error``, instead of keeping the
+    state from before the call (the stock dynamic provider has no way to say "part of this was
+    applied"). Uses the provider protocol's ErrorResourceInitFailed detail, which the engine reads
+    for Create and Update.
+
+    Contract: when it cannot (not inside the host's servicer, or the protocol pieces are missing)
+    it returns and the caller raises ``error`` as before: the state then stays as before the call,
+    which the StatusLedger's write-ahead record covers."""
+    ctx = _servicer_context()
+    if ctx is None:
+        return
+    try:
+        import asyncio
+
+        import grpc
+        from google.protobuf import any_pb2
+        from google.rpc import status_pb2
+        from pulumi.runtime import proto, rpc
+
+        outs = dict(outputs)
+        outs["__provider"] = props.get("__provider")
+        loop = asyncio.new_event_loop()
+        try:
+            struct = loop.run_until_complete(rpc.serialize_properties(outs, {}))
+        finally:
+            loop.close()
+        detail = proto.provider_pb2.ErrorResourceInitFailed(id=resource_id, properties=struct, reasons=[str(error)])
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        message = str(error)
+        status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=message, details=[packed])
+        rich = _RpcStatus(grpc.StatusCode.UNKNOWN, message, (("grpc-status-details-bin", status.SerializeToString()),))
+    except Exception as exc:  # noqa: BLE001 - fall back to the plain failure
+        _log.debug("partial failure not reported to the engine: %s", exc)
+        return
+    ctx.abort_with_status(rich)  # type: ignore[attr-defined]  # raises: the engine gets the partial state
