@@ -104,11 +104,17 @@ def test_init_from_live_gives_an_infra_repo_that_previews_clean_and_converges(
         ".github/workflows/codeartifact-status.yml"}
     assert (repo / ".github/workflows/codeartifact-status.yml").read_text() == \
         (ROOT / "docs" / "ci-workflow.yml").read_text()
-    # Asked again, it refuses and writes nothing.
+    # Asked again, nothing differs: it changes nothing; a file it would change is refused (nothing written).
     before = {p: p.read_text() for p in repo.rglob("*") if p.is_file()}
     r = subprocess.run(init, cwd=ROOT, env=aws_env(), capture_output=True, text=True)
-    assert r.returncode == 1 and "already exist" in r.stderr
+    assert r.returncode == 0 and "nothing to change" in r.stdout
+    (repo / "__main__.py").write_text("# mine\n")
+    before = {p: p.read_text() for p in repo.rglob("*") if p.is_file()}
+    r = subprocess.run(init, cwd=ROOT, env=aws_env(), capture_output=True, text=True)
+    assert r.returncode == 1 and "__main__.py already exist" in r.stderr
     assert {p: p.read_text() for p in repo.rglob("*") if p.is_file()} == before
+    from provider.cli.init import MAIN_PY
+    (repo / "__main__.py").write_text(MAIN_PY)
 
     # The new repo's own virtualenv: the newest pulumi SDK and our wheel, from its requirements.txt.
     python = new_venv(repo / "venv", f"pulumi=={NEWEST}", "-r", str(repo / "requirements.txt"))

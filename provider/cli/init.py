@@ -7,7 +7,10 @@ summary as a comment and the full detail as an artifact, and fail when a package
 planned; a daily schedule fails on drift; main applies, one run at a time; AWS credentials come
 from OIDC; PULUMI_RUN_PROGRAM everywhere.
 
-Contract: nothing is written when any target file exists (unless ``--force``) or when the live
+Works in an empty, a missing or an existing directory: .gitignore and requirements.txt are merged
+(only missing lines are added; every user line is kept). Contract: nothing is written when a
+file it would change exists (Pulumi.yaml, __main__.py, the spec, the workflow, an evidence copy;
+unless ``--force``), when an `--in-use` path names no readable evidence, or when the live
 repository cannot be read: the error lists every problem, and the directory is left as it was.
 """
 
@@ -15,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-from provider.cli.adopt import adopt, in_use_entries
+from provider.cli.adopt import adopt
 
 WORKFLOW = "codeartifact-status.yml"
 
@@ -96,22 +100,47 @@ SETUP_STEPS = """      - uses: actions/checkout@v4
 """
 
 
-def workflow(stack: str) -> str:
-    """The GitHub Actions workflow (docs/ci-workflow.yml is this, for stack `prod`)."""
-    setup = SETUP_STEPS
+EVIDENCE_DIR = "evidence"
+EVIDENCE_STEP = """      - name: consumers' SBOMs and lockfiles (in_use evidence) into evidence/, when kept in S3
+        if: vars.CODEARTIFACT_EVIDENCE_S3_URI != ''
+        run: aws s3 sync "${{ vars.CODEARTIFACT_EVIDENCE_S3_URI }}" evidence/ --delete
+"""
+REVIEWED_STEP = """      - name: the plan reviewed in the merged pull request (strict review mode)
+        if: vars.CODEARTIFACT_STATUS_STRICT == 'true'
+        env:
+          GH_TOKEN: ${{ github.token }}
+        run: |
+          head=$(gh api "repos/$GITHUB_REPOSITORY/commits/$GITHUB_SHA/pulls" --jq '.[0].head.sha')
+          run=$(gh run list --workflow "$WORKFLOW_FILE" --commit "$head" --event pull_request --status success \\
+                --limit 1 --json databaseId --jq '.[0].databaseId')
+          test -n "$head" && test -n "$run"   # no reviewed plan: apply nothing
+          gh run download "$run" --name codeartifact-status-plan --dir reviewed
+          echo "CODEARTIFACT_STATUS_REVIEWED=$PWD/reviewed/plan.json" >> "$GITHUB_ENV"
+"""
+
+
+def workflow(stack: str, evidence: bool = False) -> str:
+    """The GitHub Actions workflow (docs/ci-workflow.yml is this, for stack `prod`). With
+    ``evidence``, every job first syncs consumers' SBOMs/lockfiles into evidence/ from
+    `vars.CODEARTIFACT_EVIDENCE_S3_URI` when that variable is set (else the committed evidence/ is used)."""
+    setup = SETUP_STEPS + (EVIDENCE_STEP if evidence else "")
     return f"""# codeartifact-status: review, apply and drift-check package version statuses.
 # Pull requests: validate the specs, preview (refreshing first), post the Markdown summary as a
-# comment (the full per-version detail is an artifact), fail when a package cannot be planned.
-# Schedule: fail when the live repository drifted from main's specs. Main: apply, one at a time.
+# comment (the full per-version detail and the plan are artifacts), fail when a package cannot be
+# planned. Schedule: fail when the live repository drifted from main's specs. Main: apply, one at a
+# time: by default it reconciles to the rules as of the apply (a version published after the review
+# that a rule matches is changed too, and listed in the apply's output); with the repository
+# variable CODEARTIFACT_STATUS_STRICT=true it applies only the changes of the merged pull request's
+# reviewed plan and reports the rest as awaiting review (docs/ci-workflow.md).
 # Credentials: OIDC (vars.AWS_ROLE_ARN, least privilege: `python -m provider iam-policy`).
 # PULUMI_RUN_PROGRAM=true everywhere: refresh uses the stack's current codeartifact:* config.
 name: codeartifact-status
 on:
   pull_request:
-    paths: ["specs/**", "Pulumi*.yaml", "requirements.txt"]
+    paths: ["specs/**", "Pulumi*.yaml", "requirements.txt"{', "evidence/**"' if evidence else ''}]
   push:
     branches: [main]
-    paths: ["specs/**", "Pulumi*.yaml", "requirements.txt"]
+    paths: ["specs/**", "Pulumi*.yaml", "requirements.txt"{', "evidence/**"' if evidence else ''}]
   schedule:
     - cron: "17 6 * * *"   # daily drift check
   workflow_dispatch: {{}}
@@ -119,8 +148,10 @@ permissions:
   id-token: write        # OIDC to assume the AWS role; no long-lived keys
   contents: read
   pull-requests: write
+  actions: read          # strict review mode: the apply reads the pull request's plan artifact
 env:
   STACK: {stack}
+  WORKFLOW_FILE: {WORKFLOW}
   PULUMI_CONFIG_PASSPHRASE: ${{{{ secrets.PULUMI_CONFIG_PASSPHRASE }}}}
   PULUMI_BACKEND_URL: ${{{{ vars.PULUMI_BACKEND_URL }}}}
   PULUMI_RUN_PROGRAM: "true"
@@ -140,6 +171,9 @@ jobs:
       - name: full per-version detail (the comment folds it when it would exceed GitHub's limit)
         uses: actions/upload-artifact@v4
         with: {{name: codeartifact-status-detail, path: detail.md}}
+      - name: the reviewed plan (what a strict apply may make)
+        uses: actions/upload-artifact@v4
+        with: {{name: codeartifact-status-plan, path: plan.json}}
       - name: comment
         uses: marocchino/sticky-pull-request-comment@v2
         with: {{path: comment.md}}
@@ -150,14 +184,14 @@ jobs:
     runs-on: ubuntu-latest
     concurrency: codeartifact-status-{stack}
     steps:
-{setup}      - name: fail on drift (the live repository differs from main's specs)
+{setup}      - name: fail on drift (the live repository differs from main's specs, or changes await review)
         run: pulumi stack select "$STACK" && pulumi preview --diff --expect-no-changes
   apply:
     if: github.event_name == 'push'
     runs-on: ubuntu-latest
     concurrency: codeartifact-status-{stack}   # one apply (or drift check) at a time (the `env` context is not allowed here)
     steps:
-{setup}      - run: pulumi stack select "$STACK" && pulumi up --yes --diff
+{setup}{REVIEWED_STEP}      - run: pulumi stack select "$STACK" && pulumi up --yes --diff
 """
 
 
@@ -166,21 +200,67 @@ def project_name(directory: Path) -> str:
     return name[:100]
 
 
+MERGED = (".gitignore", "requirements.txt")  # merged into an existing file: only missing lines are added
+
+
+def _evidence(a: argparse.Namespace, directory: Path) -> tuple[list[str], dict[str, bytes]]:
+    """(`in_use` entries relative to specs/, files to copy into the repo). Each `--in-use` path is
+    resolved where the user typed it (the current directory), not through the new repo. A path
+    inside the repo is referenced where it is; one outside is copied into evidence/ (the documented
+    place the workflow reads and a sync step can refresh), so the repo never points outside itself.
+    Raises SpecError naming a path that names no file or a file that does not read as evidence."""
+    from provider.rules import spec
+
+    repo = directory.resolve()
+    entries: list[str] = []
+    copies: dict[str, bytes] = {}
+    problems: list[str] = []
+    for typed in a.in_use or []:
+        src = Path(typed).expanduser().resolve()
+        found = [src] if src.is_file() else sorted(f for f in src.rglob("*") if f.is_file()) if src.is_dir() else []
+        if not found:
+            problems.append(f"--in-use {typed}: names no file (resolved from {Path.cwd()})")
+            continue
+        for f in found:
+            try:
+                spec.read_evidence(f, str(f))
+            except Exception as e:  # noqa: BLE001 - every reader error names the file
+                problems.append(f"--in-use {typed}: {e}")
+        if src == repo or repo in src.parents:
+            entries.append(os.path.relpath(src, repo / "specs"))
+            continue
+        target = f"{EVIDENCE_DIR}/{src.name}"
+        for f in found:
+            rel = target if f == src else f"{target}/{f.relative_to(src).as_posix()}"
+            copies[rel] = f.read_bytes()
+        entries.append(f"../{target}")
+    if problems:
+        raise spec.SpecError(problems)
+    return sorted(dict.fromkeys(entries)), copies
+
+
 def files(a: argparse.Namespace) -> dict[str, str]:
-    """Every file `init` writes (relative path -> text); reads the live repository with
-    ``--from-live`` (read-only)."""
+    """Every text file `init` writes (relative path -> text); reads the live repository with
+    ``--from-live`` (read-only). Evidence copies are in ``a.evidence_copies``."""
     directory = Path(a.dir)
     spec_name = f"specs/{a.repository}.yaml"
+    entries, a.evidence_copies = _evidence(a, directory)
     if a.from_live:
         a.output = str(directory / spec_name)
-        spec_text = adopt(a).replace("$schema=../docs/spec.schema.json",
-                                     "$schema=https://raw.githubusercontent.com/<your-org>/codeartifact-status/"
-                                     "main/docs/spec.schema.json")
+        in_use, a.in_use = a.in_use, []
+        try:
+            spec_text = adopt(a).replace("$schema=../docs/spec.schema.json",
+                                         "$schema=https://raw.githubusercontent.com/<your-org>/codeartifact-status/"
+                                         "main/docs/spec.schema.json")
+        finally:
+            a.in_use = in_use
+        if entries:
+            spec_text = re.sub(r"^(repository: .*)$", lambda m: m.group(1) + "\nin_use: " + json.dumps(entries),
+                               spec_text, count=1, flags=re.M)
     else:
         owner = f"domain_owner: \"{a.domain_owner}\"\n" if a.domain_owner else ""
         spec_text = EXAMPLE_SPEC.format(domain=a.domain, repository=a.repository, owner=owner)
-        if a.in_use:
-            entries = in_use_entries(a.in_use, str(directory / spec_name))
+        if entries:
             spec_text = spec_text.replace("packages: []", "in_use: " + json.dumps(entries) + "\npackages: []")
     return {
         "Pulumi.yaml": pulumi_yaml(project_name(directory)),
@@ -188,20 +268,61 @@ def files(a: argparse.Namespace) -> dict[str, str]:
         "requirements.txt": requirements(a.requirement),
         ".gitignore": GITIGNORE,
         spec_name: spec_text,
-        f".github/workflows/{WORKFLOW}": workflow(a.stack),
+        f".github/workflows/{WORKFLOW}": workflow(a.stack, evidence=bool(entries)),
     }
 
 
+def _requirement_name(line: str) -> Optional[str]:
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m and not line.lstrip().startswith(("#", "-")) else None
+
+
+def merged(rel: str, existing: str, ours: str) -> str:
+    """An existing .gitignore or requirements.txt with what init needs added: every user line is
+    kept; a line is added only if missing (requirements: only if no line names the package)."""
+    have = existing.splitlines()
+    if rel == "requirements.txt":
+        names = {_requirement_name(x) for x in have}
+        add = [x for x in ours.splitlines() if _requirement_name(x) and _requirement_name(x) not in names]
+        if add:
+            add = [x for x in ours.splitlines() if x.startswith("#")] + add
+    else:
+        add = [x for x in ours.splitlines() if x.strip() and x.strip() not in {h.strip() for h in have}]
+    if not add:
+        return existing
+    sep = "" if not existing or existing.endswith("\n") else "\n"
+    return existing + sep + "\n".join(add) + "\n"
+
+
 def init(a: argparse.Namespace) -> list[str]:
-    """Writes the infra repo; returns the paths written. Raises FileExistsError listing every
-    existing target (nothing is written) unless ``a.force``."""
+    """Writes the infra repo into an empty, missing or existing directory; returns the paths
+    written or changed. .gitignore and requirements.txt are merged (user lines kept). Raises
+    FileExistsError listing every other existing file it would change (nothing is written)
+    unless ``a.force``; a file that already holds exactly what init would write is no conflict."""
     directory = Path(a.dir)
     out = files(a)
-    existing = [rel for rel in out if (directory / rel).exists()]
-    if existing and not a.force:
-        raise FileExistsError(f"{', '.join(existing)} already exist in {directory}; nothing was written "
-                              f"(use --force to overwrite them)")
+    plan: dict[str, bytes] = {}
+    conflicts = []
     for rel, text in out.items():
+        path = directory / rel
+        current = path.read_text() if path.is_file() else None
+        if rel in MERGED and current is not None:
+            text = merged(rel, current, text)
+        elif current is not None and current != text:
+            conflicts.append(rel)
+        if current != text:
+            plan[rel] = text.encode()
+    for rel, data in a.evidence_copies.items():
+        path = directory / rel
+        if path.is_file() and path.read_bytes() != data:
+            conflicts.append(rel)
+        if not path.is_file() or path.read_bytes() != data:
+            plan[rel] = data
+    if conflicts and not a.force:
+        raise FileExistsError(f"{', '.join(conflicts)} already exist in {directory} and differ from what init "
+                              f"writes; nothing was written (use --force to overwrite them; .gitignore and "
+                              f"requirements.txt are always merged, never overwritten)")
+    for rel, data in plan.items():
         (directory / rel).parent.mkdir(parents=True, exist_ok=True)
-        (directory / rel).write_text(text)
-    return list(out)
+        (directory / rel).write_bytes(data)
+    return list(plan)

@@ -58,7 +58,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     i.add_argument("--region")
     i.add_argument("--profile")
     i.add_argument("--in-use", action="append", default=[], metavar="PATH",
-                   help="consumers' SBOMs / lockfiles for the spec's `in_use` (with --from-live)")
+                   help="consumers' SBOMs / lockfiles for the spec's `in_use`, relative to where you run init (files outside the new repo are copied into its evidence/)")
     i.add_argument("--stack", default="prod", help="the stack the CI workflow previews and applies")
     i.add_argument("--requirement", help="how requirements.txt names the provider (default: "
                                          "codeartifact-status==<this version>)")
@@ -145,7 +145,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         except (FileExistsError, spec.SpecError, ProviderError) as e:
             print(f"init: {e}", file=sys.stderr)
             return 1
-        print(f"init: wrote {', '.join(written)} in {args.dir}")
+        print(f"init: wrote {', '.join(written)} in {args.dir}" if written else
+              f"init: nothing to change in {args.dir}: it already holds what init writes")
         return 0
     if args.cmd == "iam-policy":
         from provider.cli.iam_policy import PolicyError, policy
