@@ -75,31 +75,41 @@ def statuses(emu: EmulatorProcess) -> dict[tuple[str, str], str]:
     return {(v["package"], v["version"]): v["status"] for v in emu.admin("versions")["versions"]}
 
 
+def without(policy: dict[str, Any], i: int, arn: str) -> dict[str, Any]:
+    """The policy with one ARN taken out of statement ``i``."""
+    statements = [dict(st, Resource=[a for a in st["Resource"] if not (n == i and a == arn)])
+                  for n, st in enumerate(policy["Statement"])]
+    return {**policy, "Statement": [st for st in statements if st["Resource"]]}
+
+
 def test_the_generated_policy_is_exactly_enough(emulator: EmulatorProcess, tmp_path: Path) -> None:
     policy = generated_policy(tmp_path)
     statements = policy["Statement"]
-    # One read+update statement per package, and a dispose statement only for the opted-in one.
-    assert sorted((s["Resource"][0], tuple(s["Action"])) for s in statements) == sorted(
+    # Read+update for every package, dispose only for the opted-in one; one statement per action set.
+    assert sorted((arn, tuple(s["Action"])) for s in statements for arn in s["Resource"]) == sorted(
         [(arn, ("codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
                 "codeartifact:UpdatePackageVersionsStatus")) for arn in ARNS.values()]
         + [(ARNS["lib"], ("codeartifact:DisposePackageVersions",))])
+    assert len(statements) == 2
 
     code, out = fresh_up(emulator, tmp_path, "full", policy)
     assert code == 0, out[-3000:]
     got = statuses(emulator)
     assert {k: got[k] for k in CONVERGED} == CONVERGED
 
+    n = 0
     for i, removed in enumerate(statements):
-        code, out = fresh_up(emulator, tmp_path, f"without-{i}", {**policy, "Statement": statements[:i] + statements[i + 1:]})
-        assert code != 0
-        arn = removed["Resource"][0]
-        affected = next(p for p, a in ARNS.items() if a == arn)
-        action = "codeartifact:DisposePackageVersions" if removed["Action"] == ["codeartifact:DisposePackageVersions"] \
-            else "codeartifact:ListPackageVersions"
-        assert f"not authorized to perform: {action} on resource: {arn}" in out, (removed, out[-3000:])
-        got = statuses(emulator)
-        for (pkg, version), status in CONVERGED.items():
-            if pkg == affected:
-                assert got[(pkg, version)] != status, (removed, got)
-            else:
-                assert got[(pkg, version)] == status, (removed, got)
+        for arn in removed["Resource"]:
+            code, out = fresh_up(emulator, tmp_path, f"without-{n}", without(policy, i, arn))
+            n += 1
+            assert code != 0
+            affected = next(p for p, a in ARNS.items() if a == arn)
+            action = "codeartifact:DisposePackageVersions" if removed["Action"] == ["codeartifact:DisposePackageVersions"] \
+                else "codeartifact:ListPackageVersions"
+            assert f"not authorized to perform: {action} on resource: {arn}" in out, (removed, out[-3000:])
+            got = statuses(emulator)
+            for (pkg, version), status in CONVERGED.items():
+                if pkg == affected:
+                    assert got[(pkg, version)] != status, (removed, got)
+                else:
+                    assert got[(pkg, version)] == status, (removed, got)

@@ -1,12 +1,19 @@
 """`python -m provider iam-policy`: the least-privilege IAM policy that the specs need.
 
-One statement per declared package, on exactly that package's ARN
+Per declared package, on exactly that package's ARN
 (`arn:PARTITION:codeartifact:REGION:OWNER:package/DOMAIN/REPOSITORY/FORMAT/NAMESPACE/NAME`, the
 namespace segment empty for formats without one, as the service writes it): the reads the stack
 program and refresh make (ListPackageVersions, DescribePackageVersion for age rules) and
-UpdatePackageVersionsStatus; DisposePackageVersions in a statement of its own, only for packages
-that opt in (`allow_dispose: true`). Names are written as CodeArtifact stores them (PyPI names
-normalized, NuGet and Swift lowercased).
+UpdatePackageVersionsStatus; DisposePackageVersions only for packages that opt in
+(`allow_dispose: true`). Packages that need the same actions share one statement (one statement per
+action set, many ARNs each), so a policy holds about 40 packages in IAM's 6,144 characters for a
+managed policy. Names are written as CodeArtifact stores them (PyPI names normalized, NuGet and
+Swift lowercased).
+
+Size: IAM counts a policy without whitespace; a policy over the limit (`--limit managed`, 6,144,
+the default; `inline`, 10,240 for a role's inline policy) is split into numbered policies that
+together grant exactly the same, and the command says so on stderr: never a silently oversized
+policy.
 
 Not covered, on purpose: restores of a package removed from the specs need its statement until
 the `up` that restores it has run (apply with the previous policy, then tighten); `adopt`,
@@ -15,7 +22,7 @@ the `up` that restores it has run (apply with the previous policy, then tighten)
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,22 +44,35 @@ def package_arn(partition: str, region: str, owner: str, domain: str, repository
             f"{normalized_name(fmt, namespace)}/{normalized_name(fmt, package)}")
 
 
-def _sid(text: str, used: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9]", "", text.title())[:90] or "Package"
-    sid, n = base, 2
-    while sid in used:
-        sid, n = f"{base}{n}", n + 1
-    used.add(sid)
-    return sid
+LIMITS = {"managed": 6144, "inline": 10240}
 
 
-def policy(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws") -> dict[str, Any]:
-    """The policy document. Raises spec.SpecError for invalid specs, PolicyError when a spec has no
-    `domain_owner` and no ``account`` is given."""
+def size(doc: dict[str, Any]) -> int:
+    """The size IAM counts: the document without whitespace."""
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def _document(grants: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+    """One statement per action set, the ARNs in the order given."""
+    by_actions: dict[tuple[str, ...], list[str]] = {}
+    for actions, arn in grants:
+        by_actions.setdefault(actions, []).append(arn)
+    statements = []
+    for actions, arns in by_actions.items():
+        sid = "DisposeOptedInPackages" if actions == tuple(DISPOSE) else "ReadAndSetStatus"
+        statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": arns})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def grants(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws") -> list[
+        list[tuple[tuple[str, ...], str]]]:
+    """Per declared package (in spec order), the (actions, ARN) pairs it needs. Raises
+    spec.SpecError for invalid specs, PolicyError when a spec has no `domain_owner` and no
+    ``account`` is given, or when the specs declare no package."""
     loaded = spec.load_dir(specs_dir)
-    statements: list[dict[str, Any]] = []
-    used: set[str] = set()
+    out: list[list[tuple[tuple[str, ...], str]]] = []
     missing = []
+    seen: set[str] = set()
     for ls in loaded:
         owner = ls.spec.domain_owner or account
         if owner is None:
@@ -61,14 +81,37 @@ def policy(specs_dir: Path, region: str, account: Optional[str], partition: str 
         for p in ls.spec.packages:
             arn = package_arn(partition, region, owner, ls.spec.domain, ls.spec.repository, p.format, p.namespace,
                               p.package)
-            label = f"{ls.spec.repository} {p.format} {p.namespace or ''} {p.package}"
-            statements.append({"Sid": _sid(f"Status {label}", used), "Effect": "Allow", "Action": READ_AND_UPDATE,
-                               "Resource": [arn]})
+            if arn in seen:
+                continue
+            seen.add(arn)
+            mine = [(tuple(READ_AND_UPDATE), arn)]
             if p.allow_dispose:
-                statements.append({"Sid": _sid(f"Dispose {label}", used), "Effect": "Allow", "Action": DISPOSE,
-                                   "Resource": [arn]})
+                mine.append((tuple(DISPOSE), arn))
+            out.append(mine)
     if missing:
         raise PolicyError(f"{', '.join(missing)}: no `domain_owner`; give the account with --account")
-    if not statements:
+    if not out:
         raise PolicyError(f"{specs_dir}: the specs declare no package, and a policy needs at least one statement")
-    return {"Version": "2012-10-17", "Statement": statements}
+    return out
+
+
+def policies(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws",
+             limit: str = "managed") -> list[dict[str, Any]]:
+    """The policy documents, each within IAM's ``limit`` ("managed" or "inline"): one when the
+    whole policy fits, else as few as a package-by-package fill gives (a package's grants are never
+    split across policies). Raises PolicyError when one package alone does not fit."""
+    cap = LIMITS[limit]
+    docs: list[list[tuple[tuple[str, ...], str]]] = [[]]
+    for package in grants(specs_dir, region, account, partition):
+        if size(_document(docs[-1] + package)) <= cap:
+            docs[-1] += package
+        elif not docs[-1] or size(_document(package)) > cap:
+            raise PolicyError(f"the grants of {package[0][1]} alone exceed IAM's {cap:,} characters")
+        else:
+            docs.append(list(package))
+    return [_document(d) for d in docs]
+
+
+def policy(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws") -> dict[str, Any]:
+    """The whole policy as one document (it may exceed IAM's limits: see `policies`)."""
+    return _document([g for package in grants(specs_dir, region, account, partition) for g in package])

@@ -68,6 +68,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     ip.add_argument("--region", required=True)
     ip.add_argument("--account", help="the domains' owner account, for specs without `domain_owner`")
     ip.add_argument("--partition", default="aws")
+    ip.add_argument("--limit", choices=("managed", "inline"), default="managed",
+                    help="the IAM size limit each printed policy must fit: managed 6,144 (default) or a role's "
+                         "inline 10,240 characters; over it, several numbered policies are printed")
     s = sub.add_parser("summary", help="Markdown summary of `pulumi preview --json`")
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
@@ -149,13 +152,24 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"init: nothing to change in {args.dir}: it already holds what init writes")
         return 0
     if args.cmd == "iam-policy":
-        from provider.cli.iam_policy import PolicyError, policy
+        from provider.cli.iam_policy import LIMITS, PolicyError, policies, policy, size
 
         try:
-            print(json.dumps(policy(Path(args.specs), args.region, args.account, args.partition), indent=2))
+            docs = policies(Path(args.specs), args.region, args.account, args.partition, args.limit)
+            whole = policy(Path(args.specs), args.region, args.account, args.partition)
         except (spec.SpecError, PolicyError) as e:
             print(f"iam-policy: {e}", file=sys.stderr)
             return 1
+        if len(docs) == 1:
+            print(json.dumps(docs[0], indent=2))
+            return 0
+        names = [f"codeartifact-status-{i}" for i in range(1, len(docs) + 1)]
+        print(json.dumps({"Policies": [{"PolicyName": n, "PolicyDocument": d} for n, d in zip(names, docs)]},
+                         indent=2))
+        print(f"iam-policy: the policy is {size(whole):,} characters, over IAM's {LIMITS[args.limit]:,} for "
+              f"a{'n inline' if args.limit == 'inline' else ' managed'} policy: split into {len(docs)} policies "
+              f"({', '.join(names)}; {', '.join(f'{size(d):,}' for d in docs)} characters) that together grant "
+              f"exactly the same; attach all of them", file=sys.stderr)
         return 0
     if args.cmd == "snapshot":
         return _snapshot(args)
