@@ -54,6 +54,12 @@ def _raise_client_error(exc: Exception, args: PackageArgs, versions: list[str], 
         if code in TEMPORARY_CODES:
             raise TemporaryError(action, failures) from None
         raise ProviderError(action, failures) from None
+    from botocore.exceptions import NoCredentialsError, NoRegionError
+    if isinstance(exc, (NoCredentialsError, NoRegionError)):  # a setting is missing: retrying cannot help
+        hint = ("set codeartifact:region (or AWS_REGION)" if isinstance(exc, NoRegionError) else
+                "no AWS credentials were found: set a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a role")
+        raise ProviderError(action, [VersionFailure(args.label(v), type(exc).__name__, f"{exc}; {hint}")
+                                     for v in versions]) from None
     raise TemporaryError(action, [VersionFailure(args.label(v), type(exc).__name__, str(exc)) for v in versions]) from None
 
 

@@ -40,7 +40,9 @@ def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
         for page in client.get_paginator("list_packages").paginate(**kwargs):
             for p in page.get("packages", []):
                 out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"]})
-    except (ClientError, BotoCoreError) as exc:
+    except BotoCoreError:
+        raise  # a missing setting (region, credentials): the CLI says what to set, in one line
+    except ClientError as exc:
         err = getattr(exc, "response", {}).get("Error", {})
         raise ProviderError("listing packages of", [VersionFailure(
             f"{a.domain}/{a.repository}", err.get("Code", type(exc).__name__), err.get("Message", str(exc)))]) from None

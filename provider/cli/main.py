@@ -23,7 +23,42 @@ from provider._core.errors import ProviderError
 from provider.rules import spec
 
 
+def aws_setup_hint(exc: Exception) -> str:
+    """What to set, for botocore's errors about missing AWS settings (one line)."""
+    from botocore import exceptions as b
+
+    if isinstance(exc, b.NoRegionError):
+        return "no AWS region is set: pass --region (or set AWS_REGION)"
+    if isinstance(exc, (b.NoCredentialsError, b.PartialCredentialsError)):
+        return ("no AWS credentials were found: pass --profile (or set AWS_PROFILE), or set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or run where a role is available")
+    if isinstance(exc, b.ProfileNotFound):
+        return f"{exc}: pass an existing --profile (see ~/.aws/config)"
+    if isinstance(exc, b.EndpointConnectionError):
+        return f"{exc}: check --endpoint-url / --region and the network"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    """`python -m provider`: every error is a message on stderr (exit 1), never a traceback."""
+    from botocore.exceptions import BotoCoreError
+    from pydantic import ValidationError
+
+    from provider._core.model import validation_problems
+
+    cmd = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), "provider")
+    try:
+        return _main(argv)
+    except BotoCoreError as e:
+        print(f"{cmd}: {aws_setup_hint(e)}", file=sys.stderr)
+        return 1
+    except ValidationError as e:  # bad --domain / --repository / ... values
+        for loc, msg in validation_problems(e):
+            print(f"{cmd}: --{'-'.join(str(x) for x in loc).replace('_', '-') or 'argument'}: {msg}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(prog="python -m provider", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)

@@ -404,6 +404,27 @@ def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resourc
             "failed_packages": {p.label: p.problems for p in plans if p.problems}}
 
 
+CHANGES_SHOWN = 50  # packages named in the `changes` output; the plan file has every version
+
+
+def changes_output(changes: dict[str, dict[str, dict[str, str]]]) -> dict[str, Any]:
+    """The `changes` stack output: counts per package and transition (`Published -> Archived: 3`),
+    at most CHANGES_SHOWN packages, so the console and the next preview's output diff stay small
+    at any size; every version is in the preview's diff and the plan file
+    (CODEARTIFACT_STATUS_PLAN)."""
+    out: dict[str, Any] = {}
+    for label in sorted(changes)[:CHANGES_SHOWN]:
+        counts: dict[str, int] = {}
+        for c in changes[label].values():
+            key = f"{c['from']} -> {c['to']}"
+            counts[key] = counts.get(key, 0) + 1
+        out[label] = dict(sorted(counts.items()))
+    rest = sorted(changes)[CHANGES_SHOWN:]
+    if rest:
+        out["(more packages)"] = {"packages": len(rest), "changes": sum(len(changes[x]) for x in rest)}
+    return out
+
+
 def kept_report(plans: list[PackagePlan]) -> dict[str, dict[str, list[str]]]:
     """package label -> version -> consumer files, for the versions a rule would have changed."""
     return {p.label: {v: list(files) for v, files in p.kept.items()} for p in plans if p.kept}
@@ -483,4 +504,4 @@ def main() -> None:
             "warnings": [w for p in plans for w in p.warnings], "kept_in_use": kept_report(plans)},
             indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
-    pulumi.export("changes", summary["changes"])
+    pulumi.export("changes", changes_output(summary["changes"]))
