@@ -138,13 +138,15 @@ def _provider_pids(workdir: Path) -> list[int]:
 
 
 def _program_pids(workdir: Path) -> list[int]:
-    """The language host (tools/pulumi_host) and the program it runs, for this stack's directory."""
+    """The language host (tools/pulumi_host) and the program it runs (Pulumi's own executor), for this
+    stack's directory."""
     pids = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if b"pulumi_host" in cmd and os.readlink(f"/proc/{pid}/cwd") == str(workdir):
+                if (b"pulumi_host" in cmd or b"pulumi-language-python-exec" in cmd) \
+                        and os.readlink(f"/proc/{pid}/cwd") == str(workdir):
                     pids.append(int(pid))
             except OSError:
                 continue

@@ -78,7 +78,8 @@ def test_broken_packages_fail_alone_and_the_others_converge(emulator: EmulatorPr
     now = statuses(emulator)
     assert now[("good", "1.1.0")] == "Unlisted" and now[("also-good", "2.0")] == "Archived", up.stdout[-6000:]
     assert now[("typo_pkg", "1.0.0")] == "Archived"  # from the first up; the typo'd package wrote nothing
-    assert "Traceback" not in up.stdout + up.stderr, (tmp_path / "up.out").write_text(up.stdout)
+    assert "Traceback" not in up.stdout + up.stderr and "KeyboardInterrupt" not in up.stdout + up.stderr, \
+        (tmp_path / "up.out").write_text(up.stdout)
     resources = s.export()["deployment"]["resources"]
     kinds = {r["urn"].split("::")[-1] for r in resources if r["type"].endswith("PackageVersionsStatus")}
     assert "dom/repo/npm/gone" in kinds  # its state is kept, not deleted, while it cannot be planned

@@ -505,3 +505,27 @@ def main() -> None:
             indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
     pulumi.export("changes", changes_output(summary["changes"]))
+    _end_quietly_when_interrupted()
+
+
+def _end_quietly_when_interrupted() -> None:
+    """From here on the program has nothing left to do: the SDK waits (SignalAndWaitForShutdown)
+    until the engine has finished every step. After a failed step (a package that failed closed,
+    with --continue-on-error) the engine does not release that wait: it stops its plugins, and the
+    program gets SIGINT while waiting, which Pulumi's executor shows as two KeyboardInterrupt
+    tracebacks. The engine has already reported the failure, so the program then leaves at once,
+    with the executor's "error already shown" code (32): never 0, so an interrupted program is
+    never taken for a complete one (which would delete the resources it had not registered yet)."""
+    import signal
+    import sys
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread (e.g. the program run in tests)
+
+    def leave(_signum: int, _frame: object) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(32)
+
+    signal.signal(signal.SIGINT, leave)

@@ -1,8 +1,11 @@
 """A minimal LanguageRuntime server: runs Python Pulumi programs for the real engine.
 
 The engine starts ``pulumi-language-python <engine-address>``, reads the port from the first line
-of stdout and calls GetPluginInfo, GetRequiredPackages and Run over gRPC. Run starts
-``executor.py`` with the project's virtualenv interpreter and waits for it.
+of stdout and calls GetPluginInfo, GetRequiredPackages and Run over gRPC. Run starts Pulumi's own
+program executor, `pulumi-language-python-exec` of the same release (scripts/setup installs it
+from the SDK module the engine is built from; `--use-executor PATH`), with the project's
+virtualenv interpreter and the stock host's arguments, and waits for it: programs run here exactly
+as under the stock toolchain (their output, tracebacks and exit codes included).
 
 Contract of Run: the response is empty when the program succeeded; ``bail`` is set when the
 program failed and has already reported why to the engine (exit code 32); ``error`` carries a
@@ -28,7 +31,6 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 # The executor's exit code for "failed, and the error was already logged to the engine".
 BAIL_EXIT_CODE = 32
-EXECUTOR = Path(__file__).with_name("executor.py")
 # How often the host checks that the engine that started it is still its parent. The engine stops
 # its plugins when it ends normally; killed (SIGKILL, OOM, a CI runner's timeout) it cannot, and
 # the host would otherwise wait for a signal forever.
@@ -52,8 +54,9 @@ def python_for(options: dict[str, Any], root: str) -> str:
 
 
 class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
-    def __init__(self, engine_address: str) -> None:
+    def __init__(self, engine_address: str, executor: str = "") -> None:
         self.engine_address = engine_address
+        self.executor = executor
         self._children: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
 
@@ -91,20 +94,17 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         env = dict(os.environ)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
-        args = [
-            python_for(options, root), "-u", str(EXECUTOR),
-            "--monitor", request.monitor_address,
-            "--engine", self.engine_address,
-            "--project", request.project,
-            "--stack", request.stack,
-            "--organization", request.organization,
-            "--root", root,
-            "--program-dir", program_dir,
-            "--entry", entry,
-            "--parallel", str(request.parallel),
-        ]
-        if request.dryRun:
-            args.append("--dry-run")
+        # The stock host's command line for the stock executor.
+        args = [python_for(options, root), "-u", self.executor,
+                "--monitor", request.monitor_address, "--engine", self.engine_address,
+                "--project", request.project, "--stack", request.stack,
+                "--pwd", request.pwd or program_dir, "--dry_run", "true" if request.dryRun else "false",
+                "--parallel", str(request.parallel)]
+        if request.organization:
+            args += ["--organization", request.organization]
+        if root:
+            args += ["--root_directory", root]
+        args += [os.path.join(program_dir, entry), *request.args]
         try:
             child = subprocess.Popen(args, cwd=request.pwd or program_dir, env=env)
         except OSError as exc:
@@ -147,10 +147,14 @@ def watch_parent(interval: float, gone: Callable[[], None]) -> threading.Thread:
 
 
 def main(argv: list[str]) -> None:
+    executor = next((a.split("=", 1)[1] for a in argv if a.startswith("--use-executor=")), "")
+    if not executor or not os.path.isfile(executor):
+        sys.stderr.write(f"pulumi_host: no program executor (--use-executor={executor}); run scripts/setup\n")
+        raise SystemExit(1)
     positional = [a for a in argv if not a.startswith("-")]
     engine_address = positional[-1] if positional else ""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    host = LanguageHost(engine_address)
+    host = LanguageHost(engine_address, executor)
     language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
