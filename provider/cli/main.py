@@ -134,6 +134,8 @@ def _main(argv: Optional[list[str]] = None) -> int:
     pl.add_argument("--domain-owner", help="default domain owner for specs that name none")
     pl.add_argument("--allow-dispose", action="store_true", help="the stack half of the Disposed opt-in")
     pl.add_argument("--json", action="store_true", help="machine-readable output")
+    pl.add_argument("--state", help="the stack's state (`pulumi stack export` output): plans its restores too, "
+                                    "offline, exactly as `pulumi preview` would")
     args = p.parse_args(argv)
 
     if args.cmd == "schema":
@@ -243,6 +245,24 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+class StateFileError(Exception):
+    """The --state file is not a stack export."""
+
+
+def _previous_state(path: Path) -> Any:
+    from provider.stack import previous
+
+    try:
+        doc = json.loads(path.read_text())
+    except OSError as e:
+        raise StateFileError(f"{path}: cannot read the state: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise StateFileError(f"{path}:{e.lineno}: not valid JSON (give `pulumi stack export` output)") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("deployment", doc), dict):
+        raise StateFileError(f"{path}: not a `pulumi stack export` document")
+    return previous.parse(doc.get("deployment") or doc)
+
+
 def _parse_now(text: Optional[str]) -> Optional[float]:
     if text is None:
         return None
@@ -266,20 +286,34 @@ def _plan(args: argparse.Namespace) -> int:
         return 2
     try:
         snap = snapshot.load(Path(args.live))
+        loaded: list[spec.LoadedSpec] = []
         plans = program.plan(Path(args.specs), now, snapshot.listing(snap), allow_dispose=args.allow_dispose,
-                             default_owner=args.domain_owner or "", describing=program.no_describe)
-    except (snapshot.SnapshotError, spec.SpecError) as e:
+                             default_owner=args.domain_owner or "", describing=program.no_describe,
+                             loaded_out=loaded)
+        lacking = snapshot.missing_data(snap, loaded)
+        if lacking:
+            raise spec.SpecError(lacking)
+        skipped: dict[str, dict[str, str]] = {}
+        if args.state:
+            # Restores need what this stack managed before: its state (`pulumi stack export`), offline.
+            previous = _previous_state(Path(args.state))
+            plans, skipped = program.with_restores(plans, previous, snapshot.listing(snap), loaded)
+    except (snapshot.SnapshotError, spec.SpecError, StateFileError) as e:
         print(e, file=sys.stderr)
         return 1
     for p in plans:
         for w in p.warnings:
             print(f"warning: {w}", file=sys.stderr)
     report: list[dict[str, Any]] = [{"package": p.label,
-                                     "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else "",
+                                     "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else
+                                     "(removed from the specs: restores)",
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
                              "change": p.live[v].status != d.status} for v, d in p.decisions.items()],
-               "kept_in_use": {v: list(files) for v, files in p.kept.items()}}
+               "kept_in_use": {v: list(files) for v, files in p.kept.items()},
+               "not_restored": skipped.get(p.label, {})}
               for p in plans]
+    report += [{"package": label, "spec": "", "versions": [], "kept_in_use": {}, "not_restored": why}
+               for label, why in sorted(skipped.items()) if label not in {p.label for p in plans}]
     if args.json:
         print(json.dumps({"packages": report}, indent=1))
         return 0
@@ -293,5 +327,7 @@ def _plan(args: argparse.Namespace) -> int:
             print(f"  {v['version']}: {arrow}  [{v['by']}]")
         for version, files in pkg["kept_in_use"].items():
             print(f"  {version}: kept: in use by {', '.join(files)}")
+        for version, why in pkg["not_restored"].items():
+            print(f"  {version}: not restored: {why}")
     print(f"{total} status change(s) in {len(report)} package(s)")
     return 0

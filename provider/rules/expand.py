@@ -103,8 +103,11 @@ def unmatched_patterns(pkg: PackageSpec, live: dict[str, LiveVersion]) -> list[t
 
 
 def by_publish_time(live: dict[str, LiveVersion], versions: list[str]) -> list[str]:
-    """Oldest first by publish time: the listing's order (newest first) reversed; versions with a
-    known published time but no rank (a snapshot) by that time; unknown ones count as oldest."""
+    """Oldest first by publish time: the listing's order (newest first) reversed, which is also
+    what a snapshot records (`publish_rank`), so equal published times are ordered as the service
+    lists them, live and offline alike; versions with a published time but no rank (a hand-written
+    snapshot) by that time, equal times in the order given (``versions`` is in version order, so
+    the higher version counts as newer); unknown ones count as oldest."""
     def key(v: str) -> tuple[float, float]:
         lv = live[v]
         if lv.rank is not None:

@@ -28,6 +28,11 @@ class SnapshotVersion(BaseModel):
     revision: Optional[str] = None
     published_time: Optional[datetime] = Field(None, description="ISO 8601; needed by age rules")
     origin: Optional[Origin] = None
+    publish_rank: Optional[int] = Field(
+        None, ge=0, description="position in the service's newest-first listing (ListPackageVersions, sortBy "
+                                "PUBLISHED_TIME): the publish order that keep_latest `by: published` and age rules "
+                                "use live, equal published times included; without it, published_time orders "
+                                "the versions (equal times by version order)")
 
 
 class SnapshotPackage(BaseModel):
@@ -93,7 +98,8 @@ def listing(snap: Snapshot) -> Any:
             raise NotFound("reading", [VersionFailure(args.label("*"), "NOT_FOUND",
                                                       f"the snapshot has no package {args.package_label()}")])
         return {v.version: LiveVersion(v.version, v.status.value, v.revision or "",
-                                       v.published_time.timestamp() if v.published_time else None, v.origin)
+                                       v.published_time.timestamp() if v.published_time else None, v.origin,
+                                       rank=v.publish_rank)
                 for v in hit[1].versions}
     return read
 
@@ -106,12 +112,13 @@ def take(base: PackageArgs, packages: list[dict[str, Any]], published_time: bool
     out: list[SnapshotPackage] = []
     for p in packages:
         args = PackageArgs(domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, **p)
-        observed = api.observe(args)
+        observed = api.observe(args)  # in the service's order: newest published first
+        rank = {v: i for i, v in enumerate(observed)}
         published = api.published_times(args, list(observed)) if published_time else {}
         out.append(SnapshotPackage(format=args.format, namespace=args.namespace, package=args.package, versions=[
             SnapshotVersion(version=v, status=Status(o.status), revision=o.revision,
                             published_time=datetime.fromtimestamp(t, timezone.utc) if (t := published.get(v)) else None,
-                            origin=o.origin) for v, o in sorted(observed.items())]))
+                            origin=o.origin, publish_rank=rank[v]) for v, o in sorted(observed.items())]))
     return Snapshot(taken_at=datetime.now(timezone.utc), repositories=[SnapshotRepository(
         domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, packages=out)])
 
@@ -121,3 +128,32 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "CodeArtifact package versions snapshot"
     return schema
+
+
+def missing_data(snap: Snapshot, loaded: list[Any]) -> list[str]:
+    """Rules that need data this snapshot lacks, each naming the spec's file:line, the rule and
+    how to take a snapshot that has it: an age rule needs every version's published time, and
+    keep_latest `by: published` needs the publish order (publish_rank or published_time)."""
+    index = {_key(r.domain, r.repository, p.format, p.namespace, p.package): p
+             for r in snap.repositories for p in r.packages}
+    problems: list[str] = []
+    for ls in loaded:
+        for i, pkg in enumerate(ls.spec.packages):
+            held = index.get(_key(ls.spec.domain, ls.spec.repository, pkg.format, pkg.namespace, pkg.package))
+            if held is None:
+                continue
+            no_time = [v.version for v in held.versions if v.published_time is None and v.status != "Unfinished"]
+            no_order = [v.version for v in held.versions if v.publish_rank is None and v.published_time is None]
+            for j, rule in enumerate(pkg.rules):
+                where = f"{ls.name}:{ls.line(('packages', i, 'rules', j))}: packages[{i}].rules[{j}] ({rule.name})"
+                if rule.match.older_than_days is not None and no_time:
+                    problems.append(f"{where}: older_than_days needs each version's published time, which the "
+                                    f"snapshot lacks for {', '.join(no_time[:3])}{' ...' if len(no_time) > 3 else ''}"
+                                    f" (taken with --no-published-time?): take it again without that flag")
+                keep = rule.keep()
+                if keep is not None and keep.by == "published" and no_order:
+                    problems.append(f"{where}: keep_latest by: published needs the publish order, which the "
+                                    f"snapshot lacks for {', '.join(no_order[:3])}"
+                                    f"{' ...' if len(no_order) > 3 else ''}: take it again with `python -m "
+                                    f"provider snapshot` (it records publish_rank)")
+    return problems
