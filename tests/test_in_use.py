@@ -228,4 +228,4 @@ def test_the_pr_summary_says_kept_in_use_with_counts_per_consumer() -> None:
     text = summarize(json.dumps({"steps": []}), json.dumps(plan))
     assert "**🛡️ 2 version(s) kept: in use**" in text
     assert ("- `dom/repo/npm/chalk`: 2 kept: in use by services/web.spdx.json (1), services/web/package-lock.json "
-            "(2) — 4.1.2, 4.1.1") in text
+            "(2) — 4.1.1, 4.1.2") in text  # in version order
