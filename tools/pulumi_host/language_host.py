@@ -94,6 +94,9 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         env = dict(os.environ)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
+        if not self.executor or not os.path.isfile(self.executor):
+            return language_pb2.RunResponse(error=f"no Python program executor (--use-executor={self.executor!r}): "
+                                                  f"run scripts/setup, which installs Pulumi's own")
         # The stock host's command line for the stock executor.
         args = [python_for(options, root), "-u", self.executor,
                 "--monitor", request.monitor_address, "--engine", self.engine_address,
@@ -148,9 +151,6 @@ def watch_parent(interval: float, gone: Callable[[], None]) -> threading.Thread:
 
 def main(argv: list[str]) -> None:
     executor = next((a.split("=", 1)[1] for a in argv if a.startswith("--use-executor=")), "")
-    if not executor or not os.path.isfile(executor):
-        sys.stderr.write(f"pulumi_host: no program executor (--use-executor={executor}); run scripts/setup\n")
-        raise SystemExit(1)
     positional = [a for a in argv if not a.startswith("-")]
     engine_address = positional[-1] if positional else ""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
