@@ -27,17 +27,15 @@ def provider_env(emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> 
     """Provider code called in this process against the emulator: test AWS credentials in the
     environment, stack config pointing at the emulator, and no cached listings before or after."""
     from emulator.testing import aws_env
-    from provider._core import api, config
+    from provider._core import config, testing
 
     for k, v in aws_env().items():
         if k.startswith("AWS_"):
             monkeypatch.setenv(k, v)
-    config.reset_for_tests()
-    api.forget_cache()
+    testing.reset()
     config.set_stack_config(config.StackConfig(endpoint_url=emulator.url, region="us-east-1"))
     yield emulator
-    config.reset_for_tests()
-    api.forget_cache()
+    testing.reset()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from emulator.testing import EmulatorProcess, client
-from provider._core import api, config
+from provider._core import coalesce, config, reads, testing
 from provider._core.errors import AccessDenied, ConflictError, NotAllowed, NotFound, ProviderError
 from provider.package_version_status import PackageVersionStatusProvider
 from provider.package_versions_status import PackageVersionsStatusProvider
@@ -150,7 +150,7 @@ def test_delete_writes_nothing_and_owned_survives_refresh(live: EmulatorProcess)
     ours = state["owned"]["1.0.1"]
     assert ours[0] == "Archived" and ours[1] == state["revisions"]["1.0.1"]
     client(live.url).update_package_versions_status(**PKG, versions=["1.0.1"], targetStatus="Unlisted")
-    api.forget_cache()
+    testing.reset(keep_config=True)
     refreshed = p.read("id", state).outs
     assert refreshed["versions"]["1.0.1"] == "Unlisted" and refreshed["owned"]["1.0.1"] == ours
     writes = live.counters()["operations"]["UpdatePackageVersionsStatus"]["requests"]
@@ -245,7 +245,7 @@ def test_single_version_writes_spread_over_time_leave_at_the_minimum(
     of writes, and every resource reports its own result."""
     monkeypatch.setenv("PULUMI_PARALLEL", "256")
     # A quiet period well above the gaps, so a loaded machine's thread scheduling cannot split them
-    monkeypatch.setattr(api, "QUIET_MIN", 1.0)
+    monkeypatch.setattr(coalesce, "QUIET_MIN", 1.0)
     versions = [f"1.0.{i}" for i in range(count)]
     results = _create_spread(PackageVersionStatusProvider(), versions, gap)
     assert results == {v: "Archived" for v in versions}
@@ -259,14 +259,14 @@ def test_a_full_batch_takes_no_more_changes_even_before_its_leader_wakes(monkeyp
     from provider._core.batching import Change
     from provider._core.model import PackageArgs
 
-    monkeypatch.setattr(api, "_batches", {})
-    monkeypatch.setattr(api, "_held", 0)
+    monkeypatch.setattr(coalesce, "_batches", {})
+    monkeypatch.setattr(coalesce, "_held", 0)
     args = PackageArgs(**{k: PKG[k] for k in ("domain", "repository", "format", "package")})
-    key = api._key(args)
-    joined = [api._join(key, Change(f"1.0.{i}", "Published", "r", "Archived")) for i in range(api.BATCH_SIZE + 1)]
+    key = reads.key(args)
+    joined = [coalesce._join(key, Change(f"1.0.{i}", "Published", "r", "Archived")) for i in range(coalesce.BATCH_SIZE + 1)]
     first, late = joined[0][0], joined[-1]
     assert joined[0][1] and not any(leader for _, leader in joined[1:-1])
-    assert len(first.changes) == api.BATCH_SIZE
+    assert len(first.changes) == coalesce.BATCH_SIZE
     assert late[1] and late[0] is not first and late[0].changes == [Change("1.0.100", "Published", "r", "Archived")]
 
 
@@ -277,7 +277,7 @@ def test_batches_leave_at_once_when_every_engine_step_is_waiting(live: EmulatorP
     import time
 
     monkeypatch.setenv("PULUMI_PARALLEL", "6")
-    monkeypatch.setattr(api, "QUIET_MIN", 20.0)
+    monkeypatch.setattr(coalesce, "QUIET_MIN", 20.0)
     t0 = time.monotonic()
     results = _create_spread(PackageVersionStatusProvider(), [f"1.0.{i}" for i in range(6)], 0.01)
     assert time.monotonic() - t0 < 10
@@ -350,7 +350,7 @@ def test_refresh_errors_name_the_stored_target_and_how_to_use_the_new_config(liv
     state = p.create(batch({"1.0.0": "Archived"})).outs
     config.set_stack_config(config.StackConfig(endpoint_url="http://127.0.0.1:9", region="us-east-1",
                                                max_attempts=1, cache_ttl_seconds=0))
-    api.forget_cache()
+    testing.reset(keep_config=True)
     with pytest.raises(ProviderError) as e:
         p.read("id", state)
     msg = str(e.value)

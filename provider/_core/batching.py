@@ -7,29 +7,13 @@ versions per call, so the minimum number of writes for a package is the sum over
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping
+
+from provider._core.model import Change, Observed
+
+__all__ = ["MAX_VERSIONS_PER_CALL", "Change", "Observed", "changes_for", "group"]
 
 MAX_VERSIONS_PER_CALL = 100
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the service reported for one version (origin: ListPackageVersions' originType)."""
-
-    status: str
-    revision: str
-    origin: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class Change:
-    """Move ``version`` from ``current`` (as last observed, with ``revision``) to ``target``."""
-
-    version: str
-    current: str
-    revision: str
-    target: str
 
 
 def changes_for(desired: Mapping[str, str], observed: Mapping[str, Observed]) -> tuple[list[Change], list[str]]:

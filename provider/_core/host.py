@@ -2,7 +2,7 @@
 can have in flight.
 
 Single-version writes coalesce only across requests that are inside this process at the same
-time (`api.apply_one`). Two limits decide how many that can be:
+time (`coalesce.apply_one`). Two limits decide how many that can be:
 
 - the host: the stock host (`python -m pulumi.dynamic`, pulumi/dynamic/__main__.py) serves gRPC
   on a ThreadPoolExecutor of 4 workers, so at most 4 creates of a package ever wait together;

@@ -7,6 +7,7 @@ for a resource whose arguments do not validate.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Mapping, Optional, get_args
 
@@ -33,6 +34,25 @@ class Status(str, Enum):
     Archived = "Archived"
     Disposed = "Disposed"
     Deleted = "Deleted"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the service reported for one version (origin: ListPackageVersions' originType)."""
+
+    status: str
+    revision: str
+    origin: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """Move ``version`` from ``current`` (as last observed, with ``revision``) to ``target``."""
+
+    version: str
+    current: str
+    revision: str
+    target: str
 
 
 STATUSES = frozenset(s.value for s in Status)
