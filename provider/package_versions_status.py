@@ -29,7 +29,6 @@ from provider._core.errors import NotFound, ProviderError, VersionFailure
 from provider._core.model import PackageVersionsStatusArgs
 
 OUTPUT_FIELDS = ("revisions", "original", "owned")
-RESTORE = "restore"  # decided_by prefix of the stack program's restores
 
 
 def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed], original: Mapping[str, str],
@@ -41,8 +40,7 @@ def _outputs(args: PackageVersionsStatusArgs, observed: Mapping[str, Observed], 
     out = args.model_dump()
     # A version restored to its original leaves management with this write: it is not kept in
     # state, so the next run (which no longer declares it) sees no difference.
-    done = {v for v, rule in (args.decided_by or {}).items()
-            if rule.startswith(RESTORE) and v in observed and observed[v].status == args.versions.get(v)}
+    done = {v for v in args.restoring or () if v in observed and observed[v].status == args.versions.get(v)}
     if args.decided_by is not None:
         out["decided_by"] = {v: r for v, r in args.decided_by.items() if v not in done}
     managed = [v for v in args.versions if v in observed and v not in done]
@@ -206,6 +204,7 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
                  versions: pulumi.Input[Mapping[str, str]], namespace: Optional[pulumi.Input[str]] = None,
                  domain_owner: Optional[pulumi.Input[str]] = None, allow_dispose: bool = False,
                  restore_on_delete: bool = False, decided_by: Optional[Mapping[str, str]] = None,
+                 restoring: Optional[list[str]] = None,
                  region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
@@ -214,7 +213,7 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,
             "namespace": namespace, "package": package, "versions": versions, "allow_dispose": allow_dispose,
-            "restore_on_delete": restore_on_delete, "decided_by": decided_by, "region": region,
+            "restore_on_delete": restore_on_delete, "decided_by": decided_by, "restoring": restoring, "region": region,
             "endpoint_url": endpoint_url,
             "profile": profile, "role_arn": role_arn, "max_attempts": max_attempts, "problem": problem,
             "revisions": None, "original": None, "owned": None,

@@ -144,7 +144,7 @@ def test_a_restore_that_would_retire_a_version_in_use_is_left_alone_and_reported
         owned={v: Observed("Published", "r-" + v) for v in live}, original={})
     state = PreviousState([prev], {"dom/repo/npm/a": {"1.0.0": "Archived", "1.1.0": "Archived"}}, True)
     cur = Current("dom/repo/npm/a", True, lambda v: False, live, {}, {"1.0.0": ("svc/package-lock.json",)})
-    restores, orphans, skipped = plan_restores([cur], state, lambda a, p: live)
+    restores, orphans, skipped = plan_restores([cur], state, lambda a: live)
     assert {v: d.status for v, d in restores["dom/repo/npm/a"].items()} == {"1.1.0": "Archived"}
     assert skipped == {"dom/repo/npm/a": {"1.0.0": "in use by svc/package-lock.json: not restored to Archived"}}
 

@@ -72,7 +72,8 @@ def _file(key: Any) -> Optional[Path]:
 
 
 def get(key: Any, ttl: float) -> Optional[dict[str, Any]]:
-    """{version: [status, revision]} if this command listed the package less than ``ttl`` ago."""
+    """What ``put`` stored under ``key`` (a listing: {version: [status, revision, origin]}; or a
+    published-times map) if it was stored by this command less than ``ttl`` seconds ago, else None."""
     path = _file(key)
     if path is None or ttl <= 0:
         return None

@@ -25,6 +25,12 @@ RETIRING_STATUSES = frozenset({"Unlisted", "Archived", "Disposed"})
 SelectableStatus = Literal["Published", "Unlisted", "Archived", "Unfinished"]
 
 
+# What decided a version's status, as data (not parsed from `decided_by`, which is for people):
+# an explicit `versions:` entry, a rule, a restore of the original as the version leaves
+# management, or (strict review mode) no change because the change awaits review.
+DecisionKind = Literal["explicit", "rule", "restore", "awaiting-review"]
+
+
 class Status(str, Enum):
     """Every status the service reports."""
 
@@ -182,7 +188,9 @@ class PackageVersionStatusArgs(PackageArgs):
 
     version: str
     status: DesiredStatus
-    decided_by: Optional[str] = Field(None, description="the spec entry or rule that decided the status")
+    decided_by: Optional[str] = Field(None, description="the spec entry or rule that decided the status (informational)")
+    restoring: Optional[bool] = Field(None, description="the stack program restores the version's original with "
+                                                        "this status: once there, it leaves management")
 
     @field_validator("version")
     @classmethod
@@ -194,7 +202,9 @@ class PackageVersionsStatusArgs(PackageArgs):
     """`PackageVersionsStatus`: desired statuses of many versions of one package."""
 
     versions: dict[str, DesiredStatus]
-    decided_by: Optional[dict[str, str]] = Field(None, description="per version: the spec entry or rule")
+    decided_by: Optional[dict[str, str]] = Field(None, description="per version: the spec entry or rule (informational)")
+    restoring: Optional[list[str]] = Field(None, description="the versions whose status restores their original: "
+                                                             "once there, they leave management")
 
     @field_validator("versions")
     @classmethod

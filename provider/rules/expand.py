@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from provider._core.model import RETIRING_STATUSES
+from provider._core.model import RETIRING_STATUSES, DecisionKind
 from provider.rules import ecosystems as eco
 from provider.rules.spec import Match, PackageSpec, Rule
 
@@ -46,8 +46,13 @@ class LiveVersion:
 
 @dataclass(frozen=True)
 class Decision:
+    """One version's decided status. ``kind`` is what decided it (data the program and the
+    resources act on); ``rule`` says it for people: "explicit", "rule:<name>", "restore (removed
+    from specs)", "restore (no longer selected)" or "awaiting review"."""
+
     status: str
-    rule: str  # "explicit", "rule:<name>"
+    rule: str
+    kind: DecisionKind = "explicit"
 
 
 class ExpansionError(Exception):
@@ -246,7 +251,7 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
             problems.append(f"{where(('versions', v))}versions.{v}: {v} is Disposed (irreversible); it cannot "
                             f"become {status}")
         else:
-            decisions[v] = Decision(status, "explicit")
+            decisions[v] = Decision(status, "explicit", "explicit")
     by_rule: dict[str, list[tuple[int, int, Rule]]] = {}
     for idx, rule in enumerate(pkg.rules):
         for v in rule_targets(fmt, rule, live, now):
@@ -266,7 +271,7 @@ def expand(pkg: PackageSpec, live: dict[str, LiveVersion], now: float,
                 f"higher priority")
             continue
         winner = min(winners, key=lambda t: t[0])[1]
-        decisions[v] = Decision(winner.status, f"rule:{winner.name}")
+        decisions[v] = Decision(winner.status, f"rule:{winner.name}", "rule")
     if problems:
         raise ExpansionError(problems)
     return {v: decisions[v] for v in eco.sort_versions(fmt, list(decisions))}

@@ -152,7 +152,10 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
             state.resources.append(PreviousResource("batched", name, dict(ins), owned,
                                                     {str(v): str(s) for v, s in (outs.get("original") or {}).items()}))
         elif rtype.endswith(PER_VERSION):
-            if str(ins.get("decided_by") or "").startswith("restore") and outs.get("status") == ins.get("status"):
+            restoring = ins.get("restoring")
+            if restoring is None:  # state written before `restoring` existed said it in decided_by only
+                restoring = str(ins.get("decided_by") or "").startswith("restore (")
+            if restoring and outs.get("status") == ins.get("status"):
                 continue  # restored: the version left management with that write
             version = str(ins.get("version") or outs.get("version"))
             owned_one = _observed(outs.get("owned_status"), outs.get("owned_revision")) or \

@@ -25,7 +25,7 @@ import pulumi
 
 from provider._core import config
 from provider._core.errors import ProviderError
-from provider._core.model import PackageArgs
+from provider._core.model import CONNECTION_FIELDS, PackageArgs
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
 from provider.rules import spec
@@ -86,12 +86,7 @@ def stack_config_from_pulumi() -> config.StackConfig:
     return config.StackConfig.from_pulumi(raw)
 
 
-Listing = Callable[[PackageArgs, bool], dict[str, LiveVersion]]
-
-
-def live_listing(args: PackageArgs, with_published_time: bool) -> dict[str, LiveVersion]:
-    """The stack program's listing: read-only calls to the service."""
-    return list_versions(args, with_published_time)
+Listing = Callable[[PackageArgs], dict[str, LiveVersion]]
 
 
 def no_describe(_args: PackageArgs) -> Describe:
@@ -99,7 +94,7 @@ def no_describe(_args: PackageArgs) -> Describe:
     return lambda versions: {}
 
 
-def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_listing,
+def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_versions,
          allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
          isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe,
          loaded_out: Optional[list[spec.LoadedSpec]] = None) -> list[PackagePlan]:
@@ -128,7 +123,7 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = live_l
     def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
         try:
             # Published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold.
-            return resolve_ages(item[2], listing(item[3], False), now, describing(item[3]))
+            return resolve_ages(item[2], listing(item[3]), now, describing(item[3]))
         except ProviderError as e:
             return e
 
@@ -201,7 +196,7 @@ def _file_evidence(loaded: list[spec.LoadedSpec]) -> Callable[[PackageArgs, list
 
 
 def with_restores(plans: list[PackagePlan], previous: PreviousState,
-                  listing: Listing = live_listing,
+                  listing: Listing = list_versions,
                   loaded: Optional[list[spec.LoadedSpec]] = None) -> tuple[list[PackagePlan], dict[str, dict[str, str]]]:
     """Adds this run's restores (see provider/stack/restores.py) to the plans: restores of versions
     leaving a package that stays in the specs join that package's decisions; packages gone from the
@@ -262,7 +257,7 @@ def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
                 packages[p.label] = dict(previous.packages[p.label])
             continue
         for v, d in p.registered().items():
-            if d.rule.startswith("restore"):
+            if d.kind == "restore":
                 continue  # a pending restore: recorded below
             originals.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
             left.setdefault(p.label, {})[v] = _left_now(previous, p.label, v, p.live[v], d.status)
@@ -377,27 +372,29 @@ def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resourc
         active = p.registered()
         if not active:
             continue
-        conn = {k: getattr(a, k) for k in ("region", "endpoint_url", "profile", "role_arn", "max_attempts")}
+        conn = {k: getattr(a, k) for k in CONNECTION_FIELDS}
+        restoring = sorted(v for v, d in active.items() if d.kind == "restore")
         if p.pkg.resource == "per-version":
             for v, d in active.items():
                 PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
                                      repository=a.repository, format=a.format, namespace=a.namespace,
                                      package=a.package, version=v, status=d.status, decided_by=d.rule,
+                                     restoring=True if d.kind == "restore" else None,
                                      allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
                                      recorded=_recorded(ledger, p.label, v), opts=opts, **conn)
         else:
             PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                   format=a.format, namespace=a.namespace, package=a.package,
                                   versions={v: d.status for v, d in active.items()},
-                                  decided_by={v: d.rule for v, d in active.items()},
+                                  decided_by={v: d.rule for v, d in active.items()}, restoring=restoring or None,
                                   allow_dispose=p.pkg.allow_dispose, restore_on_delete=p.pkg.restore_on_delete,
                                   recorded=_recorded(ledger, p.label), opts=opts, **conn)
         c = p.changes()
         if c:
             changes[p.label] = c
+        n = sum(1 for v in c if p.decisions[v].kind == "restore")
         pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change"
-                        + (f" ({n} restore(s))" if (n := sum(1 for x in c.values() if x['rule'].startswith('restore')))
-                           else ""))
+                        + (f" ({n} restore(s))" if n else ""))
     total = sum(len(c) for c in changes.values())
     return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
             "planned_changes": total, "changes": changes,
@@ -482,7 +479,7 @@ def main() -> None:
                             + (" ..." if len(versions) > 10 else ""))
     planned = sum(len(p.changes()) for p in plans)
     if planned > cap:
-        restores = sum(1 for p in plans for c in p.changes().values() if c["rule"].startswith("restore"))
+        restores = sum(1 for p in plans for v in p.changes() if p.decisions[v].kind == "restore")
         raise pulumi.RunError(
             f"{planned} status changes planned, above the per-run cap of {cap} (codeartifact:maxChanges; "
             f"{restores} of the changes are restores); nothing was applied. Review the plan, then raise the cap deliberately: "

@@ -19,7 +19,7 @@ it: the next preview plans it again, or reports why not, until it resolves.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import Callable, Literal, Mapping, Optional
 
 from provider._core.errors import ProviderError
 from provider._core.model import RETIRING_STATUSES, UPDATABLE_STATUSES, PackageArgs
@@ -102,30 +102,46 @@ def _left_text(left: frozenset[State]) -> str:
     return " or ".join(f"{s} at revision {r}" for s, r in sorted(left))
 
 
+Verdict = Literal["restore", "resolved", "impossible", "pending"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to do with a version leaving management: ``restore`` it to ``target``; it is
+    ``resolved`` (already at its original: the entry leaves the ledger, nothing to report); a
+    restore is ``impossible`` (gone, Disposed, no original: it leaves the ledger, reported); or it
+    stays ``pending`` (kept in the ledger and reported until it resolves). ``why`` is for people."""
+
+    verdict: Verdict
+    why: str = ""
+    target: Optional[str] = None
+
+
 def decide(version: str, original: Optional[str], left: frozenset[State],
-           live: Optional[LiveVersion], ours: Optional[bool] = None) -> tuple[Optional[str], str, bool]:
-    """(target, why, keep): the original to restore, or None and the reason it is left alone;
-    ``keep`` says whether the ledger keeps the original (the restore can still happen later)."""
+           live: Optional[LiveVersion], ours: Optional[bool] = None) -> Outcome:
+    """Whether and how to restore one version, from its recorded original, the states our writes
+    may have left it in (``ours``: whether the live state is one of them) and how it is now."""
     if live is None:
-        return None, "the version no longer exists", False
+        return Outcome("impossible", "the version no longer exists")
     if original is None:
-        return None, "no original status is recorded for it", False
+        return Outcome("impossible", "no original status is recorded for it")
     if live.status == original:
-        return None, f"already {original}", False
+        return Outcome("resolved", f"already {original}")
     if original not in UPDATABLE_STATUSES:
-        return None, f"its original status {original} cannot be set", False
+        return Outcome("impossible", f"its original status {original} cannot be set")
     if live.status == "Disposed":
-        return None, "it is Disposed, which is irreversible", False
+        return Outcome("impossible", "it is Disposed, which is irreversible")
     if not left:
-        return None, ("changed by someone else since this stack last wrote it (no write of ours left it "
-                      f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
+        return Outcome("pending", "changed by someone else since this stack last wrote it (no write of ours left it "
+                                  f"{live.status} at revision {live.revision}); left alone, original {original} kept")
     if not (ours if ours is not None else (live.status, live.revision) in left):
-        return None, (f"changed by someone else since our last write (we left it {_left_text(left)}, it is now "
-                      f"{live.status} at revision {live.revision}); left alone, original {original} kept"), True
-    return original, "", True
+        return Outcome("pending", f"changed by someone else since our last write (we left it {_left_text(left)}, it is "
+                                  f"now {live.status} at revision {live.revision}); left alone, original {original} "
+                                  f"kept")
+    return Outcome("restore", target=original)
 
 
-Listing = Callable[[PackageArgs, bool], dict[str, LiveVersion]]
+Listing = Callable[[PackageArgs], dict[str, LiveVersion]]
 InUse = Callable[[PackageArgs, list[str]], Mapping[str, tuple[str, ...]]]
 
 
@@ -169,7 +185,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
                 if record is None:
                     continue  # nothing says where the package is: nothing can be read or restored
                 try:
-                    live = listing(package_args(record), False)
+                    live = listing(package_args(record))
                 except ProviderError as e:
                     live = e
                 lives[label] = live
@@ -189,14 +205,15 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
                     f" (its original {original} is released)" if original else ""))
                 continue
             ours = obs is not None and previous.ours(label, v, (obs.status, obs.revision))
-            target, why, keep = decide(v, original, left, obs, ours)
-            if target is None:
-                if not why.startswith("already"):
-                    out.skipped.setdefault(label, {})[v] = why
-                if keep and original is not None:
+            outcome = decide(v, original, left, obs, ours)
+            if outcome.verdict != "restore":
+                if outcome.verdict != "resolved":
+                    out.skipped.setdefault(label, {})[v] = outcome.why
+                if outcome.verdict == "pending" and original is not None:
                     kept[v] = Pending(original, ledger_left or tuple(sorted(left)))
                 continue
-            assert original is not None and obs is not None
+            target = outcome.target
+            assert original is not None and obs is not None and target is not None
             consumers: tuple[str, ...] = ()
             if target in RETIRING_STATUSES:
                 if cur is not None:
@@ -216,7 +233,7 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
             # it), so the next run plans the restore again; if it succeeds nothing is left to commit.
             if cur is None or not previous.owns(label, v, cur.kind):
                 kept[v] = Pending(original, ((obs.status, obs.revision), (target, obs.revision)))
-            decision = Decision(target, DESELECTED if cur is not None else REMOVED)
+            decision = Decision(target, DESELECTED if cur is not None else REMOVED, "restore")
             if cur is not None:
                 out.restores.setdefault(label, {})[v] = decision
             else:

@@ -101,5 +101,5 @@ def restrict(plans: list[Any], reviewed: Reviewed) -> dict[str, dict[str, str]]:
             if live is None or live.status == d.status or (v, live.status, d.status) in mine:
                 continue
             awaiting.setdefault(p.label, {})[v] = f"{live.status} -> {d.status} ({d.rule})"
-            p.decisions[v] = Decision(live.status, AWAITING)
+            p.decisions[v] = Decision(live.status, AWAITING, "awaiting-review")
     return awaiting

@@ -92,7 +92,7 @@ def listing(snap: Snapshot) -> Any:
         for pkg in repo.packages:
             index[_key(repo.domain, repo.repository, pkg.format, pkg.namespace, pkg.package)] = (repo.domain_owner, pkg)
 
-    def read(args: PackageArgs, _with_published_time: bool) -> dict[str, LiveVersion]:
+    def read(args: PackageArgs) -> dict[str, LiveVersion]:
         hit = index.get(_key(args.domain, args.repository, args.format, args.namespace, args.package))
         if hit is None or (args.domain_owner and hit[0] and hit[0] != args.domain_owner):
             raise NotFound("reading", [VersionFailure(args.label("*"), "NOT_FOUND",

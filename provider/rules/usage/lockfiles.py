@@ -176,10 +176,6 @@ def gradle_lockfile(path: Path, name: str) -> list[Reference]:
     return refs
 
 
-_OPTION_WITH_VALUE = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--trusted-host",
-                      "--no-binary", "--only-binary")
-
-
 def requirements_txt(path: Path, name: str, _seen: Optional[set[Path]] = None) -> list[Reference]:
     """A pinned requirements (or constraints) file, as `pip freeze`, `uv export` or pip-compile write
     it: every requirement must be pinned with `==` (or `===`) to one version, since a range cannot
