@@ -15,7 +15,7 @@ import os
 import threading
 import time
 
-from . import admin
+
 from .backend import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
 from .faults import FaultConfig, Faults
 from .seed import load_seed
@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
 
     backend = Backend(a.db, account=a.account, region=a.region)
     for path in a.seed:
-        admin.seed(backend, load_seed(path))
+        backend.seed(load_seed(path))
     faults = FaultConfig.model_validate(json.loads(a.faults) if a.faults else {})
     if a.latency_ms is not None:
         faults = faults.model_copy(update={"latency_ms": a.latency_ms})

@@ -9,73 +9,136 @@ The service's rules stay in backend.py; the HTTP layer (server.py) only routes h
 from __future__ import annotations
 
 import json
-import time
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+import threading
+from typing import Any, Callable, Optional, Protocol
 
 import yaml
 
-from . import rules
-from .backend import Backend, DenyRule, PackageRef, PolicyStatement
-from .faults import FaultConfig
-from .rules import Status
+from .backend import Backend, DenyRule, PolicyStatement
+from .faults import Counters, FaultConfig, Faults
 from .seed import SeedDoc
-
-if TYPE_CHECKING:
-    from .server import Emulator
 
 ADMIN_PREFIX = "/_emulator/"
 
 
-def route(app: "Emulator", method: str, path: str, body: bytes) -> tuple[int, Any]:
+class Triggers:
+    """One-shot test hooks: an out-of-band change (a forced status or a republish) applied just
+    before the next matching request is handled, to stage a concurrent change inside a client's
+    read-then-write window."""
+
+    KINDS = ("set-status", "republish")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[dict[str, Any]] = []
+
+    def add(self, triggers: list[dict[str, Any]], clear: bool = False) -> list[dict[str, Any]]:
+        for t in triggers:
+            if (t.get("action") or {}).get("kind") not in self.KINDS:
+                raise ValueError(f"a trigger's action.kind is one of {', '.join(self.KINDS)}")
+        with self._lock:
+            if clear:
+                self._pending.clear()
+            self._pending.extend(triggers)
+            return list(self._pending)
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._pending)
+
+    def fire(self, backend: Backend, operation: str, package: Optional[str]) -> None:
+        """Applies (and forgets) the triggers due for this request, before it is handled."""
+        with self._lock:
+            if not self._pending:
+                return
+            due = [t for t in self._pending if t["operation"] == operation and t.get("package") in (None, package)]
+            self._pending = [t for t in self._pending if t not in due]
+        for t in due:
+            action = dict(t["action"])
+            kind = action.pop("kind")
+            (backend.set_status if kind == "set-status" else backend.republish)(**action)
+
+
+class Context(Protocol):
+    """What the admin path works on (the running emulator; admin.py never imports the server)."""
+
+    backend: Backend
+    faults: Faults
+    counters: Counters
+    triggers: Triggers
+
+
+Handler = Callable[[Context, str, Any], tuple[int, Any]]
+
+
+def _faults(app: Context, method: str, doc: Any) -> tuple[int, Any]:
+    if method == "POST":
+        app.faults.set(FaultConfig.model_validate(doc))
+    return 200, app.faults.config.model_dump()
+
+
+def _policy(app: Context, method: str, doc: Any) -> tuple[int, Any]:
+    b = app.backend
+    if method == "POST":
+        b.policy = parse_policy(doc) if doc else None
+    return 200, {"Statement": [{"Effect": st.effect, "Action": list(st.actions), "Resource": list(st.resources)}
+                               for st in b.policy]} if b.policy is not None else {}
+
+
+def _deny(app: Context, method: str, doc: Any) -> tuple[int, Any]:
+    if method == "POST":
+        app.backend.deny_rules = [DenyRule(r["action"], r["resource"]) for r in doc.get("rules", [])]
+    return 200, {"rules": [r.__dict__ for r in app.backend.deny_rules]}
+
+
+def _reset(app: Context, _method: str, _doc: Any) -> tuple[int, Any]:
+    app.backend.reset()
+    app.triggers.add([], clear=True)
+    app.faults.set(FaultConfig())
+    app.counters.reset()
+    return 200, {"ok": True}
+
+
+def _triggers(app: Context, method: str, doc: Any) -> tuple[int, Any]:
+    if method == "POST":
+        return 200, {"triggers": app.triggers.add(doc.get("triggers", []), clear=bool(doc.get("clear")))}
+    return 200, {"triggers": app.triggers.pending()}
+
+
+def _ok(fn: Callable[[Context, Any], object]) -> Handler:
+    def handle(app: Context, _method: str, doc: Any) -> tuple[int, Any]:
+        fn(app, doc)
+        return 200, {"ok": True}
+    return handle
+
+
+# path -> (methods, handler): the admin API, declared in one place (emulator/README.md lists it).
+ROUTES: dict[str, tuple[tuple[str, ...], Handler]] = {
+    "health": (("GET",), lambda app, m, doc: (200, {"ok": True})),
+    "counters": (("GET",), lambda app, m, doc: (200, app.counters.snapshot())),
+    "counters/reset": (("POST",), _ok(lambda app, doc: app.counters.reset())),
+    "faults": (("GET", "POST"), _faults),
+    "policy": (("GET", "POST"), _policy),
+    "deny": (("GET", "POST"), _deny),
+    "seed": (("POST",), lambda app, m, doc: (200, app.backend.seed(SeedDoc.model_validate(doc or {})))),
+    "republish": (("POST",), lambda app, m, doc: (200, app.backend.republish(**doc))),
+    "set-status": (("POST",), _ok(lambda app, doc: app.backend.set_status(**doc))),
+    "reset": (("POST",), _reset),
+    "triggers": (("GET", "POST"), _triggers),
+    "versions": (("GET",), lambda app, m, doc: (200, {"versions": list(app.backend.iter_versions())})),
+}
+
+
+def route(app: Context, method: str, path: str, body: bytes) -> tuple[int, Any]:
     """Answers one admin request: (HTTP status, JSON document)."""
     name = path[len(ADMIN_PREFIX):].strip("/")
+    entry = ROUTES.get(name)
+    if entry is None or method not in entry[0]:
+        return 404, {"message": f"unknown admin path {path}" if entry is None else f"{method} is not allowed on {path}"}
     doc: Any = {}
     if body:
         doc = yaml.safe_load(body.decode()) if name == "seed" else json.loads(body)
-    b = app.backend
-    if name == "health":
-        return 200, {"ok": True}
-    if name == "counters":
-        return 200, app.counters.snapshot()
-    if name == "counters/reset" and method == "POST":
-        app.counters.reset()
-        return 200, {"ok": True}
-    if name == "faults":
-        if method == "POST":
-            app.faults.set(FaultConfig.model_validate(doc))
-        return 200, app.faults.config.model_dump()
-    if name == "policy":
-        if method == "POST":
-            b.policy = parse_policy(doc) if doc else None
-        return 200, {"Statement": [{"Effect": st.effect, "Action": list(st.actions), "Resource": list(st.resources)}
-                                   for st in b.policy]} if b.policy is not None else {}
-    if name == "deny":
-        if method == "POST":
-            b.deny_rules = [DenyRule(r["action"], r["resource"]) for r in doc.get("rules", [])]
-        return 200, {"rules": [r.__dict__ for r in b.deny_rules]}
-    if name == "seed" and method == "POST":
-        return 200, seed(b, SeedDoc.model_validate(doc or {}))
-    if name == "republish" and method == "POST":
-        return 200, republish(b, **doc)
-    if name == "set-status" and method == "POST":
-        set_status(b, **doc)
-        return 200, {"ok": True}
-    if name == "reset" and method == "POST":
-        reset(b)
-        app.triggers = []
-        app.faults.set(FaultConfig())
-        app.counters.reset()
-        return 200, {"ok": True}
-    if name == "triggers":
-        if method == "POST":
-            with app._trigger_lock:
-                if doc.get("clear"):  # drop the hooks that have not fired yet
-                    app.triggers.clear()
-                app.triggers.extend(doc.get("triggers", []))
-        return 200, {"triggers": app.triggers}
-    if name == "versions":
-        return 200, {"versions": list(iter_versions(b))}
-    return 404, {"message": f"unknown admin path {path}"}
+    return entry[1](app, method, doc)
 
 
 def parse_policy(doc: Any) -> list[PolicyStatement]:
@@ -95,76 +158,3 @@ def parse_policy(doc: Any) -> list[PolicyStatement]:
             raise ValueError(f"Statement[{i}]: Action and Resource must be strings or lists of strings")
         out.append(PolicyStatement(st["Effect"], tuple(actions), tuple(resources)))
     return out
-
-
-# -- test hooks: change data without the API's checks ---------------------------------------
-
-def seed(backend: Backend, doc: SeedDoc) -> dict[str, int]:
-    """Loads a seed document in one transaction; existing items are kept (idempotent)."""
-    counts = {"domains": 0, "repositories": 0, "packages": 0, "versions": 0}
-    with backend.tx() as db:
-        for d in doc.domains:
-            owner = d.owner or backend.account
-            if not db.execute("SELECT 1 FROM domains WHERE name = ?", (d.name,)).fetchone():
-                rules.check_pattern("domain", d.name, rules.DOMAIN_RE)
-                db.execute("INSERT INTO domains VALUES (?, ?, ?, NULL)", (d.name, owner, time.time()))
-                counts["domains"] += 1
-            for r in d.repositories:
-                if not db.execute("SELECT 1 FROM repositories WHERE domain=? AND name=?", (d.name, r.name)).fetchone():
-                    rules.check_pattern("repository", r.name, rules.REPOSITORY_RE)
-                    db.execute("INSERT INTO repositories VALUES (?, ?, ?, ?)",
-                               (d.name, r.name, r.description, time.time()))
-                    counts["repositories"] += 1
-                for p in r.packages:
-                    ns = rules.normalize_namespace(p.format, p.namespace)
-                    ref = PackageRef(d.name, owner, r.name, p.format, ns, rules.normalize_name(p.format, p.name))
-                    cur = db.execute("INSERT OR IGNORE INTO packages VALUES (?, ?, ?, ?, ?)", ref.key)
-                    counts["packages"] += cur.rowcount
-                    existing = backend._version_rows(db, ref)
-                    for v in p.versions:
-                        if v.version in existing:
-                            continue
-                        rules.check_pattern("version", v.version, rules.NAME_RE)
-                        meta = dict(v.metadata)
-                        vid = backend._insert_version(db, ref, v.version, v.status, v.published_epoch(),
-                                                   v.origin, meta)
-                        if v.status not in (Status.Disposed,):
-                            name = v.asset_name or f"{ref.package}-{v.version}.tgz"
-                            backend._insert_asset(db, vid, name, f"{ref.key}:{v.version}".encode())
-                        backend._revise(db, vid)
-                        counts["versions"] += 1
-    return counts
-
-def republish(backend: Backend, domain: str, repository: str, format: str, package: str, version: str,
-              namespace: Optional[str] = None, metadata: Optional[dict[str, Any]] = None) -> dict[str, str]:
-    """Test hook: what a native-registry republish does (new metadata, so a new revision)."""
-    with backend.tx() as db:
-        ref = backend._package_ref(db, domain, None, repository, format, namespace, package)
-        row = backend._version_row(db, ref, version)
-        meta = json.loads(row["metadata"])
-        meta.update(metadata or {"republishedAt": time.time()})
-        db.execute("UPDATE versions SET metadata = ? WHERE id = ?", (json.dumps(meta, sort_keys=True), row["id"]))
-        return {"version": version, "revision": backend._revise(db, row["id"])}
-
-def set_status(backend: Backend, domain: str, repository: str, format: str, package: str, version: str, status: str,
-               namespace: Optional[str] = None) -> None:
-    """Test hook: force a status without any of the API's checks (e.g. to stage Unfinished)."""
-    with backend.tx() as db:
-        ref = backend._package_ref(db, domain, None, repository, format, namespace, package)
-        row = backend._version_row(db, ref, version)
-        db.execute("UPDATE versions SET status = ? WHERE id = ?", (Status(status).value, row["id"]))
-
-def reset(backend: Backend) -> None:
-    """Test hook: forget everything (domains, repositories, packages, versions, deny rules, policy)."""
-    with backend.tx() as db:
-        for table in ("assets", "versions", "packages", "repositories", "domains"):
-            db.execute(f"DELETE FROM {table}")
-    backend.deny_rules = []
-    backend.policy = None
-
-def iter_versions(backend: Backend) -> Iterator[dict[str, Any]]:
-    with backend.tx() as db:
-        rows = db.execute("SELECT domain, repo, format, namespace, package, version, status, revision "
-                          "FROM versions ORDER BY id").fetchall()
-    for r in rows:
-        yield dict(r)

@@ -27,6 +27,7 @@ from .errors import (
     ValidationException,
 )
 from .rules import Format, Status
+from .seed import SeedDoc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -691,3 +692,79 @@ class Backend:
                 db.execute("DELETE FROM versions WHERE id = ?", (rows[v]["id"],))
                 ok[v] = {"revision": rows[v]["revision"], "status": Status.Deleted.value}
             return {"successfulVersions": ok, "failedVersions": {}}
+
+    # -- test hooks: change data without the API's checks (called by admin.py, never by the API) --
+
+    def seed(self, doc: SeedDoc) -> dict[str, int]:
+        """Loads a seed document in one transaction; existing items are kept (idempotent)."""
+        counts = {"domains": 0, "repositories": 0, "packages": 0, "versions": 0}
+        with self.tx() as db:
+            for d in doc.domains:
+                owner = d.owner or self.account
+                if not db.execute("SELECT 1 FROM domains WHERE name = ?", (d.name,)).fetchone():
+                    rules.check_pattern("domain", d.name, rules.DOMAIN_RE)
+                    db.execute("INSERT INTO domains VALUES (?, ?, ?, NULL)", (d.name, owner, time.time()))
+                    counts["domains"] += 1
+                for r in d.repositories:
+                    if not db.execute("SELECT 1 FROM repositories WHERE domain=? AND name=?", (d.name, r.name)).fetchone():
+                        rules.check_pattern("repository", r.name, rules.REPOSITORY_RE)
+                        db.execute("INSERT INTO repositories VALUES (?, ?, ?, ?)",
+                                   (d.name, r.name, r.description, time.time()))
+                        counts["repositories"] += 1
+                    for p in r.packages:
+                        ns = rules.normalize_namespace(p.format, p.namespace)
+                        ref = PackageRef(d.name, owner, r.name, p.format, ns, rules.normalize_name(p.format, p.name))
+                        cur = db.execute("INSERT OR IGNORE INTO packages VALUES (?, ?, ?, ?, ?)", ref.key)
+                        counts["packages"] += cur.rowcount
+                        existing = self._version_rows(db, ref)
+                        for v in p.versions:
+                            if v.version in existing:
+                                continue
+                            rules.check_pattern("version", v.version, rules.NAME_RE)
+                            meta = dict(v.metadata)
+                            vid = self._insert_version(db, ref, v.version, v.status, v.published_epoch(),
+                                                       v.origin, meta)
+                            if v.status not in (Status.Disposed,):
+                                name = v.asset_name or f"{ref.package}-{v.version}.tgz"
+                                self._insert_asset(db, vid, name, f"{ref.key}:{v.version}".encode())
+                            self._revise(db, vid)
+                            counts["versions"] += 1
+        return counts
+
+
+    def republish(self, domain: str, repository: str, format: str, package: str, version: str,
+                  namespace: Optional[str] = None, metadata: Optional[dict[str, Any]] = None) -> dict[str, str]:
+        """Test hook: what a native-registry republish does (new metadata, so a new revision)."""
+        with self.tx() as db:
+            ref = self._package_ref(db, domain, None, repository, format, namespace, package)
+            row = self._version_row(db, ref, version)
+            meta = json.loads(row["metadata"])
+            meta.update(metadata or {"republishedAt": time.time()})
+            db.execute("UPDATE versions SET metadata = ? WHERE id = ?", (json.dumps(meta, sort_keys=True), row["id"]))
+            return {"version": version, "revision": self._revise(db, row["id"])}
+
+
+    def set_status(self, domain: str, repository: str, format: str, package: str, version: str, status: str,
+                   namespace: Optional[str] = None) -> None:
+        """Test hook: force a status without any of the API's checks (e.g. to stage Unfinished)."""
+        with self.tx() as db:
+            ref = self._package_ref(db, domain, None, repository, format, namespace, package)
+            row = self._version_row(db, ref, version)
+            db.execute("UPDATE versions SET status = ? WHERE id = ?", (Status(status).value, row["id"]))
+
+
+    def reset(self) -> None:
+        """Test hook: forget everything (domains, repositories, packages, versions, deny rules, policy)."""
+        with self.tx() as db:
+            for table in ("assets", "versions", "packages", "repositories", "domains"):
+                db.execute(f"DELETE FROM {table}")
+        self.deny_rules = []
+        self.policy = None
+
+
+    def iter_versions(self) -> Iterator[dict[str, Any]]:
+        with self.tx() as db:
+            rows = db.execute("SELECT domain, repo, format, namespace, package, version, status, revision "
+                              "FROM versions ORDER BY id").fetchall()
+        for r in rows:
+            yield dict(r)

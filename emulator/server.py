@@ -231,23 +231,7 @@ class Emulator:
         self.signatures = signatures or Signatures()
         self.counters = Counters()
         self.httpd: Optional[ThreadingHTTPServer] = None
-        # One-shot test hooks: an out-of-band change applied just before a matching request is
-        # handled, to stage a concurrent change inside a client's read-then-write window.
-        self.triggers: list[dict[str, Any]] = []
-        self._trigger_lock = threading.Lock()
-
-    def fire_triggers(self, operation: str, package: Optional[str]) -> None:
-        with self._trigger_lock:
-            due = [t for t in self.triggers if t["operation"] == operation
-                   and t.get("package") in (None, package)]
-            self.triggers = [t for t in self.triggers if t not in due]
-        for t in due:
-            action = dict(t["action"])
-            kind = action.pop("kind")
-            if kind == "set-status":
-                admin.set_status(self.backend, **action)
-            elif kind == "republish":
-                admin.republish(self.backend, **action)
+        self.triggers = admin.Triggers()  # one-shot test hooks (admin.py)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
         emulator = self
@@ -367,8 +351,7 @@ class _Handler(BaseHTTPRequestHandler):
             if handler is None:
                 raise ValidationException(f"The emulator does not implement {op.name}.", "UNKNOWN_OPERATION")
             query = parse_qs(url.query, keep_blank_values=True)
-            if app.triggers:
-                app.fire_triggers(op.name, query["package"][-1] if query.get("package") else None)
+            app.triggers.fire(app.backend, op.name, query["package"][-1] if query.get("package") else None)
             params = parse_params(op, query, self.headers, body)
             caller = Caller(account=app.backend.account, region=caller.region, access_key=caller.access_key)
             result = handler(caller, **{xform_name(k): v for k, v in params.items()})

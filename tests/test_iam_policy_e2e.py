@@ -31,7 +31,7 @@ packages:
   - format: npm
     package: chalk
     rules:
-      - {name: old, status: Archived, match: {range: "<2"}}
+      - {name: old, status: Archived, match: {range: "<2", older_than_days: 0}}
   - format: pypi
     package: flask_login
     resource: per-version
@@ -85,12 +85,15 @@ def without(policy: dict[str, Any], i: int, arn: str) -> dict[str, Any]:
 def test_the_generated_policy_is_exactly_enough(emulator: EmulatorProcess, tmp_path: Path) -> None:
     policy = generated_policy(tmp_path)
     statements = policy["Statement"]
-    # Read+update for every package, dispose only for the opted-in one; one statement per action set.
+    # Read+update for every package, DescribePackageVersion only where an age condition reads it,
+    # dispose only for the opted-in one; one statement per action set.
+    read_update = ("codeartifact:ListPackageVersions", "codeartifact:UpdatePackageVersionsStatus")
     assert sorted((arn, tuple(s["Action"])) for s in statements for arn in s["Resource"]) == sorted(
-        [(arn, ("codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
-                "codeartifact:UpdatePackageVersionsStatus")) for arn in ARNS.values()]
-        + [(ARNS["lib"], ("codeartifact:DisposePackageVersions",))])
-    assert len(statements) == 2
+        [(ARNS["chalk"], ("codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
+                          "codeartifact:UpdatePackageVersionsStatus")),
+         (ARNS["flask-login"], read_update), (ARNS["lib"], read_update),
+         (ARNS["lib"], ("codeartifact:DisposePackageVersions",))])
+    assert len(statements) == 3
 
     code, out = fresh_up(emulator, tmp_path, "full", policy)
     assert code == 0, out[-3000:]

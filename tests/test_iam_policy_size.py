@@ -40,7 +40,7 @@ def test_a_large_policy_is_split_within_the_limit_and_grants_exactly_the_same(tm
     assert size(whole) > LIMITS[limit] and len(docs) > 1
     assert all(size(doc) <= LIMITS[limit] for doc in docs)
     assert grants_of(docs) == grants_of([whole])
-    assert len(grants_of([whole])) == 120 * 3 + 12  # 3 actions each, dispose for every tenth
+    assert len(grants_of([whole])) == 120 * 2 + 12  # list and update each, dispose for every tenth
 
 
 def test_forty_packages_fit_one_managed_policy(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from emulator.testing import ROOT
 from provider._core.batching import Observed
 from provider.cli.summary import summarize
-from provider.rules import spec, usage
+from provider.rules import evidence as usage, spec
 from provider.rules.expand import LiveVersion, expand, kept_in_use
 from provider.stack.previous import PreviousResource, PreviousState
 from provider.stack.restores import Current, plan_restores

@@ -20,7 +20,7 @@ from provider._core.errors import ProviderError, VersionFailure
 from provider._core.model import DESIRED_STATUSES, PackageArgs
 from provider.rules import spec
 from provider.rules.ecosystems import sort_versions
-from provider.rules.usage import EvidenceError
+from provider.rules.evidence import EvidenceError
 
 
 def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@
 Per declared package, on exactly that package's ARN
 (`arn:PARTITION:codeartifact:REGION:OWNER:package/DOMAIN/REPOSITORY/FORMAT/NAMESPACE/NAME`, the
 namespace segment empty for formats without one, as the service writes it): the reads the stack
-program and refresh make (ListPackageVersions, DescribePackageVersion for age rules) and
-UpdatePackageVersionsStatus; DisposePackageVersions only for packages that opt in
+program and refresh make (ListPackageVersions, and DescribePackageVersion only for a package whose
+rules use a condition that reads it: `older_than_days`) and UpdatePackageVersionsStatus; DisposePackageVersions only for packages that opt in
 (`allow_dispose: true`). Packages that need the same actions share one statement (one statement per
 action set, many ARNs each), so a policy holds about 40 packages in IAM's 6,144 characters for a
 managed policy. Names are written as CodeArtifact stores them (PyPI names normalized, NuGet and
@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from provider._core.model import normalized_name
-from provider.rules import spec
+from provider.rules import conditions, spec
 
-READ_AND_UPDATE = ["codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
-                   "codeartifact:UpdatePackageVersionsStatus"]
+READ_AND_UPDATE = ["codeartifact:ListPackageVersions", "codeartifact:UpdatePackageVersionsStatus"]
 DISPOSE = ["codeartifact:DisposePackageVersions"]
+_ORDER = ["codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
+          "codeartifact:UpdatePackageVersionsStatus"]
 
 
 class PolicyError(Exception):
@@ -84,7 +85,10 @@ def grants(specs_dir: Path, region: str, account: Optional[str], partition: str 
             if arn in seen:
                 continue
             seen.add(arn)
-            mine = [(tuple(READ_AND_UPDATE), arn)]
+            # The listing and the write, plus what the package's rule conditions read (e.g. the age
+            # condition's DescribePackageVersion): each condition says which actions it needs.
+            needed = {a for c in conditions.used_by(list(p.rules)) for a in c.actions}
+            mine = [(tuple(sorted({*READ_AND_UPDATE, *needed}, key=lambda a: (_ORDER.index(a) if a in _ORDER else len(_ORDER), a))), arn)]
             if p.allow_dispose:
                 mine.append((tuple(DISPOSE), arn))
             out.append(mine)

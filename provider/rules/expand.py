@@ -28,20 +28,13 @@ from typing import Callable, Mapping, Optional
 
 from provider._core.model import RETIRING_STATUSES, DecisionKind
 from provider.rules import ecosystems as eco
+from provider.rules import conditions
+from provider.rules.live import DAY, LiveVersion
 from provider.rules.spec import Match, PackageSpec, Rule
 
-DAY = 86400.0
-
-
-@dataclass(frozen=True)
-class LiveVersion:
-    version: str
-    status: str
-    revision: str
-    published: Optional[float] = None  # epoch seconds; read only where an age rule needs it
-    origin: Optional[str] = None  # INTERNAL | EXTERNAL | UNKNOWN, where the listing says
-    rank: Optional[int] = None  # position in the listing, newest first by publish time (0 = newest)
-    older_than: frozenset[float] = frozenset()  # age thresholds (days) known to hold without `published`
+__all__ = ["DAY", "Decision", "Describe", "ExpansionError", "LiveVersion", "by_publish_time", "consumers_text",
+           "expand", "kept_in_use", "matches_protected", "matches_static", "prepare", "resolve_ages",
+           "rule_targets", "unmatched_patterns"]
 
 
 @dataclass(frozen=True)
@@ -66,25 +59,10 @@ def matches_protected(version: str, patterns: list[str]) -> bool:
 
 
 def matches_static(fmt: str, m: Match, v: LiveVersion, now: float) -> bool:
-    """Every condition but `status`: what does not change when statuses change."""
-    if m.versions is not None and v.version not in m.versions:
-        return False
-    globs = m.globs()
-    if globs and not any(fnmatch.fnmatchcase(v.version, g) for g in globs):
-        return False
-    if m.prerelease is not None and eco.is_prerelease(fmt, v.version) is not m.prerelease:
-        return False  # a version the ecosystem cannot parse is neither a prerelease nor a release
-    if m.range is not None and v.version not in eco.parse_range(fmt, m.range, m.include_prerelease):
-        return False
-    if m.older_than_days is not None:
-        if v.published is not None:
-            if now - v.published <= m.older_than_days * DAY:
-                return False
-        elif m.older_than_days not in v.older_than:
-            return False  # no published time known: never "older than"
-    if m.origin is not None and v.origin not in m.origin:
-        return False
-    return True
+    """Every condition but `status` (what does not change when statuses change): each registered
+    condition that the rule sets must hold."""
+    return all(c.matches(fmt, getattr(m, c.field), m, v, now) for c in conditions.static()
+               if c.active(getattr(m, c.field)))
 
 
 def unmatched_patterns(pkg: PackageSpec, live: dict[str, LiveVersion]) -> list[tuple[tuple[object, ...], str]]:
@@ -121,74 +99,25 @@ def by_publish_time(live: dict[str, LiveVersion], versions: list[str]) -> list[s
     return sorted(versions, key=key)
 
 
-Describe = Callable[[list[str]], dict[str, Optional[float]]]
+Describe = conditions.Reader
 
 
-def resolve_ages(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, describe: Describe) -> \
+def prepare(pkg: PackageSpec, live: dict[str, LiveVersion], now: float, describe: Describe) -> \
         dict[str, LiveVersion]:
-    """Makes every `older_than_days` condition decidable at the fewest published-time reads.
+    """Runs each condition's bulk step (e.g. the age condition's published-time reads) for the
+    package's rules: the listing with what the conditions need filled in, at the fewest reads."""
+    for c in conditions.REGISTRY.values():
+        if c.prepare is not None:
+            rules = [r for r in pkg.rules if c.active(getattr(r.match, c.field))]
+            if rules:
+                def others(r: Rule, lv: LiveVersion, _c: conditions.Condition = c) -> bool:
+                    return lv.status in r.considers() and matches_static(
+                        pkg.format, r.match.model_copy(update={_c.field: _c.default}), lv, now)
+                live = c.prepare(pkg.format, rules, live, now, describe, others)
+    return live
 
-    For each distinct threshold, the versions it could matter for are those matching the other
-    conditions of a rule using it. If that is at most ⌈log2 n⌉ versions, each is described;
-    otherwise the boundary is found by binary search over the listing (newest first by publish
-    time, so "older than T" holds for a suffix): ⌈log2 n⌉ describes, and every version past the
-    boundary is known older than T without its own read. Ties (equal times) fall on the same side.
-    Unfinished versions (never completely published, so possibly without a published time) are read
-    one by one; a probe without a published time makes the order unusable, and the candidates are
-    then read one by one. A version without a published time is never "older than".
-    Returns the listing with `published` filled where read and `older_than` where inferred."""
-    rules = [r for r in pkg.rules if r.match.older_than_days is not None]
-    if not rules or not live:
-        return live
-    order = sorted(live, key=lambda v: r if (r := live[v].rank) is not None else -1)
-    known: dict[str, Optional[float]] = {v: lv.published for v, lv in live.items() if lv.published is not None}
-    inferred: dict[str, set[float]] = {}
-    budget = max(1, math.ceil(math.log2(len(order) + 1)))
-    for days in sorted({float(r.match.older_than_days) for r in rules if r.match.older_than_days is not None}):
-        candidates = {v for r in rules if r.match.older_than_days == days for v in live
-                      if live[v].status in r.considers()
-                      and matches_static(pkg.format, r.match.model_copy(update={"older_than_days": None}), live[v], now)}
-        unknown = sorted(v for v in candidates if v not in known)
-        if not unknown:
-            continue
-        # Only a version that was never completely published lacks a published time (so has no
-        # place in the sorted listing to infer from): those are read one by one.
-        unplaced = [v for v in unknown if live[v].rank is None or live[v].status == "Unfinished"]
-        if unplaced:
-            known.update(describe(unplaced))
-            unknown = [v for v in unknown if v not in known]
-            if not unknown:
-                continue
-        if len(unknown) <= budget:
-            known.update(describe(unknown))
-            continue
-        cutoff = now - days * DAY
-        placed = [v for v in order if live[v].status != "Unfinished"]  # (Unfinished ones are read above)
-        position = {v: i for i, v in enumerate(placed)}
-        lo, hi = 0, len(placed)  # the first index whose version is older than `days`
-        usable = True
-        while lo < hi:
-            mid = (lo + hi) // 2
-            v = placed[mid]
-            if v not in known:
-                known.update(describe([v]))
-            when = known.get(v)
-            if when is None:
-                usable = False
-                break
-            if when < cutoff:
-                hi = mid
-            else:
-                lo = mid + 1
-        if not usable:
-            known.update(describe([v for v in unknown if v not in known]))
-            continue
-        for v in candidates:
-            if v not in known and position.get(v, -1) >= lo:
-                inferred.setdefault(v, set()).add(days)
-    return {v: dataclasses.replace(lv, published=known.get(v, lv.published),
-                                   older_than=lv.older_than | frozenset(inferred.get(v, ())))
-            for v, lv in live.items()}
+
+resolve_ages = prepare  # the name the program and tests used before conditions were registered
 
 
 def rule_targets(fmt: str, rule: Rule, live: dict[str, LiveVersion], now: float) -> list[str]:

@@ -15,10 +15,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from provider._core.model import (
     UPDATABLE_STATUSES,
@@ -29,7 +29,8 @@ from provider._core.model import (
     normalized_name,
     validation_problems,
 )
-from provider.rules import ecosystems, usage
+from provider.rules import conditions, ecosystems, evidence
+from provider.rules.conditions.glob import patterns as glob_patterns
 
 MAX_SPEC_BYTES = 1024 * 1024  # ~11,000 packages; the largest loads in about 2 s and 70 MB (measured)
 
@@ -57,27 +58,23 @@ class SpecError(Exception):
         super().__init__("invalid specs:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-class Match(BaseModel):
+class MatchBase(BaseModel):
     """Which versions a rule applies to. Every condition given must hold (AND); none matches all."""
 
     model_config = ConfigDict(extra="forbid")
-    versions: Optional[list[str]] = Field(None, description="exact versions")
-    glob: Optional[Union[str, list[str]]] = Field(None, description="shell-style patterns, e.g. '4.*'")
-    range: Optional[str] = Field(None, description="the ecosystem's native range syntax, e.g. '>=1.0 <2' (npm), "
-                                                   "'[1.0,2.0)' (maven), '>=1.0,<2' (pypi), '>=1.2, <2' (cargo)")
-    include_prerelease: bool = Field(False, description="let `range` match prereleases, as npm's includePrerelease "
-                                                        "and packaging's prereleases=True do (npm and pypi only)")
-    prerelease: Optional[bool] = Field(None, description="true: only prereleases; false: only releases")
-    older_than_days: Optional[float] = Field(None, ge=0, description="published more than N days ago")
-    status: Optional[list[SelectableStatus]] = Field(
-        None, description="only versions currently in one of these statuses (the rule's own target status is "
-                          "always admitted too, so what the rule moved stays selected)")
-    origin: Optional[list[Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]]] = Field(
-        None, description="only versions of these origins (ListPackageVersions' originType), e.g. [INTERNAL] "
-                          "leaves versions cached from upstream alone")
 
     def globs(self) -> list[str]:
-        return [self.glob] if isinstance(self.glob, str) else list(self.glob or [])
+        return glob_patterns(getattr(self, "glob", None))
+
+
+# `Match` has one field per registered condition (provider/rules/conditions/), in their order.
+_MATCH_FIELDS: dict[str, Any] = {c.field: (c.annotation, Field(c.default, description=c.doc, **c.constraints))
+                                 for c in conditions.REGISTRY.values()}
+if TYPE_CHECKING:
+    class Match(MatchBase):
+        def __getattr__(self, name: str) -> Any: ...
+else:
+    Match = create_model("Match", __base__=MatchBase, __doc__=MatchBase.__doc__, **_MATCH_FIELDS)
 
 
 class KeepLatest(BaseModel):
@@ -156,13 +153,12 @@ class PackageSpec(BaseModel):
         if dup:
             raise ValueError(f"rules: rule names must be unique in a package ({', '.join(dup)})")
         for i, r in enumerate(self.rules):
-            if r.match.range is not None:
-                try:
-                    ecosystems.parse_range(self.format, r.match.range, r.match.include_prerelease)
-                except ecosystems.RangeError as e:
-                    raise ValueError(f"rules.{i}.match.range: {r.match.range!r}: {e}") from None
-            elif r.match.include_prerelease:
-                raise ValueError(f"rules.{i}.match.include_prerelease: only meaningful with `range`")
+            for c in conditions.REGISTRY.values():
+                value = getattr(r.match, c.field)
+                if c.check is not None and c.active(value):
+                    problem = c.check(self.format, value, r.match)
+                    if problem:
+                        raise ValueError(f"rules.{i}.match.{c.field}: {problem}")
         return self
 
 
@@ -213,16 +209,16 @@ class LoadedSpec:
     spec: SpecFile
     lines: dict[tuple[Any, ...], int]
     name: str = ""  # how errors name the file (e.g. specs/a.yaml)
-    consumers: dict[int, usage.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
-    shared_refs: list[tuple[usage.Reference, str]] = field(default_factory=list)  # the file's own `in_use`
+    consumers: dict[int, evidence.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
+    shared_refs: list[tuple[evidence.Reference, str]] = field(default_factory=list)  # the file's own `in_use`
 
     def line(self, loc: tuple[Any, ...]) -> int:
         return _line_of(self.lines, loc)
 
-    def usage_of(self, index: int) -> usage.Usage:
-        return self.consumers.get(index) or usage.Usage({})
+    def usage_of(self, index: int) -> evidence.Usage:
+        return self.consumers.get(index) or evidence.Usage({})
 
-    def file_usage(self, fmt: str, namespace: Optional[str], package: str) -> usage.Usage:
+    def file_usage(self, fmt: str, namespace: Optional[str], package: str) -> evidence.Usage:
         """The file-level `in_use` evidence for any package of this file's repository, declared
         here or not (restores of packages that left the specs are checked against it)."""
         key = (fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
@@ -230,7 +226,7 @@ class LoadedSpec:
         for r, display in self.shared_refs:
             if (r.format, r.namespace, r.name) == key:
                 found.setdefault(r.version, set()).add(display)
-        return usage.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
+        return evidence.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -348,15 +344,15 @@ def load_file(path: Path, display: Optional[str] = None, base: Optional[Path] = 
     return loaded
 
 
-_evidence_cache: dict[tuple[Path, int, int], list[usage.Reference]] = {}
+_evidence_cache: dict[tuple[Path, int, int], list[evidence.Reference]] = {}
 
 
-def read_evidence(path: Path, display: str) -> list[usage.Reference]:
+def read_evidence(path: Path, display: str) -> list[evidence.Reference]:
     """One consumer file's references, read once per process while the file is unchanged."""
     st = path.stat()
     key = (path.resolve(), st.st_mtime_ns, st.st_size)
     if key not in _evidence_cache:
-        _evidence_cache[key] = usage.read(path, display)
+        _evidence_cache[key] = evidence.read(path, display)
     return _evidence_cache[key]
 
 
@@ -381,8 +377,8 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
     ``ls.consumers``. Raises SpecError naming the spec's file:line and the consumer file."""
     problems: list[str] = []
 
-    def refs_of(entries: list[str], loc: tuple[Any, ...]) -> list[tuple[usage.Reference, str]]:
-        out: list[tuple[usage.Reference, str]] = []
+    def refs_of(entries: list[str], loc: tuple[Any, ...]) -> list[tuple[evidence.Reference, str]]:
+        out: list[tuple[evidence.Reference, str]] = []
         for j, entry in enumerate(entries):
             where = f"{ls.name}:{ls.line(loc + (j,))}: {_fmt_loc(loc + (j,))}"
             files = evidence_files(ls.path.parent, entry)
@@ -393,7 +389,7 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
                 display = os.path.relpath(f, base)
                 try:
                     out += [(r, display) for r in read_evidence(f, display)]
-                except usage.EvidenceError as e:
+                except evidence.EvidenceError as e:
                     problems.append(f"{where}: {e}")
                 except OSError as e:
                     problems.append(f"{where}: {display}: cannot be read: {e.strerror}")
@@ -408,7 +404,7 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
             if (r.format, r.namespace, r.name) == key:
                 found.setdefault(r.version, set()).add(display)
         if found:
-            ls.consumers[i] = usage.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
+            ls.consumers[i] = evidence.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
     if problems:
         raise SpecError(problems)
 

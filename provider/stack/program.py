@@ -38,7 +38,7 @@ from provider.rules.expand import (
     expand,
     kept_in_use,
     matches_protected,
-    resolve_ages,
+    prepare,
     unmatched_patterns,
 )
 from provider.stack.live import describe as live_describe
@@ -122,8 +122,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
 
     def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
         try:
-            # Published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold.
-            return resolve_ages(item[2], listing(item[3]), now, describing(item[3]))
+            # Each condition's bulk step (published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold).
+            return prepare(item[2], listing(item[3]), now, describing(item[3]))
         except ProviderError as e:
             return e
 

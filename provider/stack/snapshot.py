@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provider._core.errors import NotFound, VersionFailure
 from provider._core.model import Format, PackageArgs, Status, normalized_name, validation_problems
+from provider.rules import conditions
 from provider.rules.expand import LiveVersion
 
 Origin = Literal["INTERNAL", "EXTERNAL", "UNKNOWN"]
@@ -142,14 +143,21 @@ def missing_data(snap: Snapshot, loaded: list[Any]) -> list[str]:
             held = index.get(_key(ls.spec.domain, ls.spec.repository, pkg.format, pkg.namespace, pkg.package))
             if held is None:
                 continue
-            no_time = [v.version for v in held.versions if v.published_time is None and v.status != "Unfinished"]
+            lacking = {name: [v.version for v in held.versions if getattr(v, name) is None
+                              and not (name == "published_time" and v.status == "Unfinished")]
+                       for name in ("published_time", "origin")}
             no_order = [v.version for v in held.versions if v.publish_rank is None and v.published_time is None]
             for j, rule in enumerate(pkg.rules):
                 where = f"{ls.name}:{ls.line(('packages', i, 'rules', j))}: packages[{i}].rules[{j}] ({rule.name})"
-                if rule.match.older_than_days is not None and no_time:
-                    problems.append(f"{where}: older_than_days needs each version's published time, which the "
-                                    f"snapshot lacks for {', '.join(no_time[:3])}{' ...' if len(no_time) > 3 else ''}"
-                                    f" (taken with --no-published-time?): take it again without that flag")
+                for c in conditions.used_by([rule]):
+                    for name in sorted(c.needs):
+                        missing = lacking.get(name) or []
+                        if missing:
+                            how = (" (taken with --no-published-time?): take it again without that flag"
+                                   if name == "published_time" else ": take it again with `python -m provider snapshot`")
+                            problems.append(f"{where}: {c.field} needs each version's {name.replace('_', ' ')}, which "
+                                            f"the snapshot lacks for {', '.join(missing[:3])}"
+                                            f"{' ...' if len(missing) > 3 else ''}{how}")
                 keep = rule.keep()
                 if keep is not None and keep.by == "published" and no_order:
                     problems.append(f"{where}: keep_latest by: published needs the publish order, which the "

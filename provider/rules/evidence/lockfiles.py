@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from provider.rules.usage._refs import EvidenceError, Reference
+from provider.rules.evidence._refs import EvidenceError, Reference
 
 
 def _text(path: Path, name: str) -> str:

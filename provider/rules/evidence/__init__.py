@@ -1,4 +1,7 @@
-"""Evidence that a package version is in use: the SBOMs and lockfiles of the services that consume it.
+"""What the world says about package versions, one module per source, behind one interface
+(`read(path, display) -> [Reference]`, `Usage`): consumers' SBOMs (sbom.py) and lockfiles
+(lockfiles.py) say a version is in use; download and status history (CloudTrail, exported tables)
+will be sources here too.
 
 A spec's `in_use:` entries name files (or globs, or folders) relative to the spec. Every file is
 read with the reader of its kind (`read`); each reference becomes CodeArtifact coordinates
@@ -18,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from provider.rules import ecosystems
-from provider.rules.usage import lockfiles, sbom
-from provider.rules.usage._refs import EvidenceError, Reference
+from provider.rules.evidence import lockfiles, sbom
+from provider.rules.evidence._refs import EvidenceError, Reference
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional
 from packageurl import PackageURL
 
 from provider._core.model import Format
-from provider.rules.usage._refs import EvidenceError, Reference
+from provider.rules.evidence._refs import EvidenceError, Reference
 
 PURL_TYPES: dict[str, Format] = {"npm": "npm", "pypi": "pypi", "maven": "maven", "nuget": "nuget", "gem": "ruby",
                                  "cargo": "cargo", "generic": "generic", "swift": "swift"}
