@@ -9,12 +9,20 @@ from pydantic import BaseModel, ValidationError
 
 from provider._core import config, host
 from provider._core.errors import ProviderError, VersionFailure
-from provider._core.model import CONNECTION_FIELDS, IDENTITY_FIELDS, PackageArgs, validation_problems
+from provider._core.model import (
+    CONNECTION_FIELDS,
+    DISPOSE_SPEC_OPT_IN,
+    DISPOSE_STACK_OPT_IN,
+    IDENTITY_FIELDS,
+    PackageArgs,
+    dispose_missing,
+    validation_problems,
+)
 
 M = TypeVar("M", bound=PackageArgs)
 
-DISPOSE_OPT_IN = ("Disposed is irreversible (the assets are deleted for good): it needs allow_dispose=True on the "
-                  "resource and `pulumi config set codeartifact:allowDispose true` on the stack")
+DISPOSE_OPT_IN = (f"Disposed is irreversible (the assets are deleted for good): it needs allow_dispose=True on the "
+                  f"resource and {DISPOSE_STACK_OPT_IN} on the stack")
 
 
 def configure(req: ConfigureRequest) -> None:
@@ -92,12 +100,10 @@ def validate(model: type[M], news: Mapping[str, Any],
 
 def dispose_refusal(args: PackageArgs) -> str:
     """Why disposing is refused here, naming the missing opt-in half (or both)."""
-    missing = [half for ok, half in ((args.allow_dispose, "allow_dispose=True on the resource (`allow_dispose: true` "
-                                                          "in the spec)"),
-                                     (config.stack_config().allow_dispose,
-                                      "`pulumi config set codeartifact:allowDispose true` on the stack"))
-               if not ok]
-    return f"{DISPOSE_OPT_IN}; missing: {' and '.join(missing)}"
+    missing = dispose_missing(args.allow_dispose, config.stack_config().allow_dispose,
+                              f"allow_dispose=True on the resource ({DISPOSE_SPEC_OPT_IN})",
+                              f"{DISPOSE_STACK_OPT_IN} on the stack")
+    return f"{DISPOSE_OPT_IN}; missing: {missing}"
 
 
 def dispose_allowed(args: PackageArgs) -> bool:

@@ -90,19 +90,12 @@ class ConnectionArgs(BaseModel):
     max_attempts: Optional[int] = Field(None, ge=1, le=50)
 
 
-class PackageArgs(ConnectionArgs):
-    """One package: where it lives and what it is."""
+class RepositoryArgs(ConnectionArgs):
+    """One repository: where packages live (validated like the service validates it)."""
 
     domain: str
     domain_owner: Optional[str] = None
     repository: str
-    format: Format
-    namespace: Optional[str] = None
-    package: str
-    allow_dispose: bool = False
-    restore_on_delete: bool = False
-    problem: Optional[str] = Field(None, description="set by the stack program when this package's spec cannot be "
-                                                     "planned: `check` then fails this resource only, naming it")
 
     @field_validator("domain")
     @classmethod
@@ -114,15 +107,34 @@ class PackageArgs(ConnectionArgs):
     def _repository(cls, v: str) -> str:
         return _match(v, REPOSITORY_RE, "repository name")
 
-    @field_validator("package")
-    @classmethod
-    def _package(cls, v: str) -> str:
-        return _match(v, NAME_RE, "package name")
-
     @field_validator("domain_owner")
     @classmethod
     def _owner(cls, v: Optional[str]) -> Optional[str]:
         return None if v is None else _match(v, ACCOUNT_RE, "12-digit account id")
+
+    def repository_coordinates(self) -> dict[str, Any]:
+        """The API's repository parameters (domain, domainOwner, repository)."""
+        out: dict[str, Any] = {"domain": self.domain, "repository": self.repository}
+        if self.domain_owner:
+            out["domainOwner"] = self.domain_owner
+        return out
+
+
+class PackageArgs(RepositoryArgs):
+    """One package: where it lives and what it is."""
+
+    format: Format
+    namespace: Optional[str] = None
+    package: str
+    allow_dispose: bool = False
+    restore_on_delete: bool = False
+    problem: Optional[str] = Field(None, description="set by the stack program when this package's spec cannot be "
+                                                     "planned: `check` then fails this resource only, naming it")
+
+    @field_validator("package")
+    @classmethod
+    def _package(cls, v: str) -> str:
+        return _match(v, NAME_RE, "package name")
 
     @model_validator(mode="after")
     def _namespace(self) -> "PackageArgs":
@@ -158,6 +170,23 @@ class PackageArgs(ConnectionArgs):
 
     def package_key(self) -> tuple[Any, ...]:
         return (self.domain, self.domain_owner, self.repository, self.format, self.namespace, self.package)
+
+
+def package_key(fmt: str, namespace: Optional[str], package: str) -> tuple[str, str, str]:
+    """A package as CodeArtifact compares names within a repository: (format, namespace, name),
+    names normalized (PyPI `Flask_Login` is `flask-login`; NuGet and Swift are case-insensitive)."""
+    return (fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
+
+
+# Disposing is irreversible and always needs both opt-ins: one place says what they are.
+DISPOSE_SPEC_OPT_IN = "`allow_dispose: true` in the spec"
+DISPOSE_STACK_OPT_IN = "`pulumi config set codeartifact:allowDispose true`"
+
+
+def dispose_missing(in_spec: bool, on_stack: bool, spec_half: str = DISPOSE_SPEC_OPT_IN,
+                    stack_half: str = DISPOSE_STACK_OPT_IN) -> str:
+    """The opt-ins disposing still lacks (of the two it always needs), for an error message."""
+    return " and ".join(half for ok, half in ((in_spec, spec_half), (on_stack, stack_half)) if not ok)
 
 
 def package_label(fields: Mapping[str, Any]) -> str:

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from provider._core import api, config
 from provider._core.errors import ProviderError, VersionFailure
-from provider._core.model import DESIRED_STATUSES, PackageArgs
+from provider._core.model import DESIRED_STATUSES, PackageArgs, RepositoryArgs
 from provider.rules import spec
 from provider.rules.ecosystems import sort_versions
 from provider.rules.evidence import EvidenceError
@@ -74,8 +74,7 @@ def in_use_entries(paths: list[str], output: str | None) -> list[str]:
 def adopt(a: argparse.Namespace) -> str:
     in_use = in_use_entries(list(getattr(a, "in_use", None) or []), getattr(a, "output", None))
     config.set_stack_config(config.StackConfig(region=a.region, endpoint_url=a.endpoint_url, profile=a.profile))
-    base = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, format="npm",
-                       package="x")
+    base = RepositoryArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository)
     client = config.client_for(base)
     packages = []
     for p in _packages(client, a):

@@ -218,7 +218,7 @@ def _main(argv: Optional[list[str]] = None) -> int:
 def _snapshot(args: argparse.Namespace) -> int:
     from provider._core import config
     from provider._core.errors import ProviderError
-    from provider._core.model import PackageArgs
+    from provider._core.model import RepositoryArgs
     from provider.cli.adopt import _packages
     from provider.stack import snapshot
 
@@ -230,8 +230,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         return 2
     config.set_stack_config(config.StackConfig(region=args.region, endpoint_url=args.endpoint_url,
                                                profile=args.profile))
-    base = PackageArgs(domain=args.domain, domain_owner=args.domain_owner, repository=args.repository,
-                       format="npm", package="x")
+    base = RepositoryArgs(domain=args.domain, domain_owner=args.domain_owner, repository=args.repository)
     try:
         snap = snapshot.take(base, _packages(config.client_for(base), args), not args.no_published_time)
     except ProviderError as e:

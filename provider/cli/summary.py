@@ -16,9 +16,11 @@ from collections import Counter, defaultdict
 from typing import Any, Optional
 
 from provider._core.model import package_label
+from provider.package_version_status import PackageVersionStatus
+from provider.package_versions_status import PackageVersionsStatus
 from provider.rules import ecosystems
 
-OURS = ("codeartifact:PackageVersionsStatus", "codeartifact:PackageVersionStatus")
+OURS = (PackageVersionsStatus._resource_type_name, PackageVersionStatus._resource_type_name)
 SHOWN_VERSIONS = 12
 
 

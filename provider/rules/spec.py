@@ -25,8 +25,9 @@ from provider._core.model import (
     DesiredStatus,
     Format,
     PackageArgs,
+    RepositoryArgs,
     SelectableStatus,
-    normalized_name,
+    package_key,
     validation_problems,
 )
 from provider.rules import conditions, ecosystems, evidence
@@ -191,11 +192,10 @@ class SpecFile(BaseModel):
 
     @model_validator(mode="after")
     def _checks(self) -> "SpecFile":
-        PackageArgs(domain=self.domain, domain_owner=self.domain_owner, repository=self.repository,
-                    format="npm", package="x")
+        RepositoryArgs(domain=self.domain, domain_owner=self.domain_owner, repository=self.repository)
         seen: dict[tuple[str, str, str], int] = {}
         for i, p in enumerate(self.packages):
-            key = (p.format, normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
+            key = package_key(p.format, p.namespace, p.package)
             if key in seen:
                 raise ValueError(f"packages.{i}: package declared twice in this file (also packages[{seen[key]}]"
                                  + (f"; {p.format} names compare as {key[2]!r}" if key[2] != p.package else "") + ")")
@@ -221,7 +221,7 @@ class LoadedSpec:
     def file_usage(self, fmt: str, namespace: Optional[str], package: str) -> evidence.Usage:
         """The file-level `in_use` evidence for any package of this file's repository, declared
         here or not (restores of packages that left the specs are checked against it)."""
-        key = (fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
+        key = package_key(fmt, namespace, package)
         found: dict[str, set[str]] = {}
         for r, display in self.shared_refs:
             if (r.format, r.namespace, r.name) == key:
@@ -398,7 +398,7 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
     shared = ls.shared_refs = refs_of(ls.spec.in_use, ("in_use",))
     for i, p in enumerate(ls.spec.packages):
         own = refs_of(p.in_use, ("packages", i, "in_use"))
-        key = (p.format, normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
+        key = package_key(p.format, p.namespace, p.package)
         found: dict[str, set[str]] = {}
         for r, display in shared + own:
             if (r.format, r.namespace, r.name) == key:
@@ -443,8 +443,8 @@ def load_dir(directory: Path) -> list[LoadedSpec]:
     owners: dict[tuple[Any, ...], str] = {}
     for ls in loaded:
         for i, p in enumerate(ls.spec.packages):
-            key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, p.format,
-                   normalized_name(p.format, p.namespace), normalized_name(p.format, p.package))
+            key = (ls.spec.domain, ls.spec.domain_owner, ls.spec.repository, *package_key(p.format, p.namespace,
+                                                                                           p.package))
             where = f"{ls.name}:{ls.line(('packages', i))}"
             if key in owners:
                 same = f" ({p.format} names compare as {key[-1]!r})" if key[-1] != p.package else ""

@@ -17,10 +17,14 @@ from typing import Any, Literal, Mapping, Optional
 
 from provider._core.batching import Observed
 from provider._core.model import package_label
+from provider.package_version_status import PackageVersionStatus
+from provider.package_versions_status import PackageVersionsStatus
+from provider.status_ledger import StatusLedger
 
-BATCHED = "codeartifact:PackageVersionsStatus"
-PER_VERSION = "codeartifact:PackageVersionStatus"
-LEDGER = "codeartifact:StatusLedger"
+# The type tokens, as the resource classes declare them (`dynamic/codeartifact:<Name>`).
+BATCHED = PackageVersionsStatus._resource_type_name
+PER_VERSION = PackageVersionStatus._resource_type_name
+LEDGER = StatusLedger._resource_type_name
 
 State = tuple[str, str]  # (status, revision) of one version
 

@@ -25,7 +25,14 @@ import pulumi
 
 from provider._core import config
 from provider._core.errors import ProviderError
-from provider._core.model import CONNECTION_FIELDS, PackageArgs
+from provider._core.model import (
+    CONNECTION_FIELDS,
+    DISPOSE_SPEC_OPT_IN,
+    DISPOSE_STACK_OPT_IN,
+    IDENTITY_FIELDS,
+    PackageArgs,
+    dispose_missing,
+)
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
 from provider.rules import spec
@@ -153,14 +160,11 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
         if disposing and not (pkg.allow_dispose and dispose_ok):
-            missing = " and ".join(h for ok, h in ((pkg.allow_dispose, "`allow_dispose: true` in the spec"),
-                                                   (dispose_ok, "`pulumi config set codeartifact:allowDispose true`"))
-                                   if not ok)
             problems.append(
                 f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
-                f"and needs `allow_dispose: true` in the spec and `pulumi config set codeartifact:allowDispose "
-                f"true`; missing: {missing}")
+                f"and needs {DISPOSE_SPEC_OPT_IN} and {DISPOSE_STACK_OPT_IN}; missing: "
+                f"{dispose_missing(pkg.allow_dispose, dispose_ok)}")
         plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings, in_use,
                                  kept_in_use(pkg, live, now, in_use)))
     broken = [msg for p in plans for msg in p.problems]

@@ -22,15 +22,20 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping, Optional
 
 from provider._core.errors import ProviderError
-from provider._core.model import RETIRING_STATUSES, UPDATABLE_STATUSES, PackageArgs
+from provider._core.model import (
+    CONNECTION_FIELDS,
+    IDENTITY_FIELDS,
+    RETIRING_STATUSES,
+    UPDATABLE_STATUSES,
+    PackageArgs,
+)
 from provider.rules.expand import Decision, LiveVersion
 from provider.stack.previous import PreviousState, State
 
 REMOVED = "restore (removed from specs)"
 DESELECTED = "restore (no longer selected)"
 
-PACKAGE_FIELDS = ("domain", "domain_owner", "repository", "format", "namespace", "package", "region",
-                  "endpoint_url", "profile", "role_arn", "max_attempts", "allow_dispose", "restore_on_delete")
+PACKAGE_FIELDS = (*IDENTITY_FIELDS, *CONNECTION_FIELDS, "allow_dispose", "restore_on_delete")
 
 
 @dataclass

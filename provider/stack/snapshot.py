@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provider._core.errors import NotFound, VersionFailure
-from provider._core.model import Format, PackageArgs, Status, normalized_name, validation_problems
+from provider._core.model import Format, PackageArgs, RepositoryArgs, Status, package_key, validation_problems
 from provider.rules import conditions
 from provider.rules.expand import LiveVersion
 
@@ -81,8 +81,7 @@ def load(path: Path) -> Snapshot:
 
 
 def _key(domain: str, repository: str, fmt: str, namespace: Optional[str], package: str) -> tuple[str, ...]:
-    # Names as CodeArtifact compares them (PyPI `Flask_Login` is `flask-login`).
-    return (domain, repository, fmt, normalized_name(fmt, namespace), normalized_name(fmt, package))
+    return (domain, repository, *package_key(fmt, namespace, package))
 
 
 def listing(snap: Snapshot) -> Any:
@@ -105,7 +104,7 @@ def listing(snap: Snapshot) -> Any:
     return read
 
 
-def take(base: PackageArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
+def take(base: RepositoryArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
     """Reads the listed packages from the service (ListPackageVersions; DescribePackageVersion per
     version for published times). Read-only."""
     from provider._core import api
