@@ -72,6 +72,11 @@ text = st.one_of(spec_doc.map(lambda d: yaml.safe_dump(d, sort_keys=False)),
                                   "domain: dom\nrepository: repo\npackages:\n" + "  - {format: npm, package: p000}\n" * 2]))
 
 
+def _writes(emu: EmulatorProcess) -> int:
+    ops = emu.counters()["operations"]
+    return sum(ops.get(o, {}).get("requests", 0) for o in ("UpdatePackageVersionsStatus", "DisposePackageVersions"))
+
+
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(doc=text)
@@ -88,7 +93,9 @@ def test_generated_specs_are_valid_or_name_file_line_field(live: EmulatorProcess
         assert e.problems
         for p in e.problems:
             assert PROBLEM.match(p), p
+        assert _writes(live) == 0  # planning, valid or not, never writes
         return
+    assert _writes(live) == 0
     for p in plans:
         a = p.args.model_dump(exclude_none=True)
         if p.decisions:
