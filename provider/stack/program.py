@@ -472,11 +472,11 @@ def main() -> None:
             review = reviewed.load(reviewed_file)
         except reviewed.ReviewError as e:
             raise pulumi.RunError(f"{e}; nothing was registered or applied") from None
-        awaiting = reviewed.restrict(plans, review)
-        for p in plans:
-            for problem in p.problems:
-                if "review it again" in problem:
-                    pulumi.log.error(f"{p.label} is not applied this run (the other packages are): {problem}")
+        restricted = reviewed.restrict(plans, review)
+        awaiting = restricted.awaiting
+        for label, problems in sorted(restricted.failed.items()):
+            for problem in problems:
+                pulumi.log.error(f"{label} is not applied this run (the other packages are): {problem}")
         for label, versions in sorted(awaiting.items()):
             shown = "; ".join(f"{v}: {why}" for v, why in list(versions.items())[:10])
             pulumi.log.warn(f"{label}: {len(versions)} change(s) awaiting review, not made ({reviewed.ENV}): {shown}"

@@ -63,12 +63,19 @@ class Planned(Protocol):
     problems: list[str]
 
 
-def restrict(plans: list[Any], reviewed: Reviewed) -> dict[str, dict[str, str]]:
-    """Keeps only reviewed changes in ``plans`` (in place) and returns the changes held back,
-    label -> version -> "from -> to (rule)". A package whose reviewed change cannot be made as
-    reviewed, or that would change a version the review kept in use, gets a problem instead (it is
-    then registered as failing, and nothing is applied for it)."""
-    awaiting: dict[str, dict[str, str]] = {}
+@dataclass
+class Restricted:
+    awaiting: dict[str, dict[str, str]] = field(default_factory=dict)  # label -> version -> "from -> to (rule)"
+    failed: dict[str, list[str]] = field(default_factory=dict)  # label -> why it fails closed this run
+
+
+def restrict(plans: list[Any], reviewed: Reviewed) -> Restricted:
+    """Keeps only reviewed changes in ``plans`` (in place) and returns the changes held back. A
+    package whose reviewed change cannot be made as reviewed, or that would change a version the
+    review kept in use, gets those problems instead (``failed``; it is then registered as failing,
+    and nothing is applied for it)."""
+    out = Restricted()
+    awaiting = out.awaiting
     by_label: dict[str, list[tuple[str, str, str]]] = {}
     for label, v, frm, to in reviewed.changes:
         by_label.setdefault(label, []).append((v, frm, to))
@@ -94,6 +101,7 @@ def restrict(plans: list[Any], reviewed: Reviewed) -> dict[str, dict[str, str]]:
         if problems:
             p.problems.extend(problems)
             p.decisions.clear()
+            out.failed[p.label] = problems
             continue
         mine = {(v, frm, to) for v, frm, to in by_label.get(p.label, [])}
         for v, d in list(p.decisions.items()):
@@ -102,4 +110,4 @@ def restrict(plans: list[Any], reviewed: Reviewed) -> dict[str, dict[str, str]]:
                 continue
             awaiting.setdefault(p.label, {})[v] = f"{live.status} -> {d.status} ({d.rule})"
             p.decisions[v] = Decision(live.status, AWAITING, "awaiting-review")
-    return awaiting
+    return out
