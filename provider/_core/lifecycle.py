@@ -73,7 +73,8 @@ def unrecorded(args: PackageArgs, props: Mapping[str, Any], changes: Iterable[An
     def statuses(version: str) -> set[str]:
         entry = raw.get(version)
         states = entry.get("left") if isinstance(entry, Mapping) else None
-        return {str(sr[0]) for sr in states or [] if isinstance(sr, (list, tuple)) and len(sr) == 2}
+        # Statuses ("Archived"), or [status, revision] pairs as state written before held them.
+        return {str(sr[0]) if isinstance(sr, (list, tuple)) else str(sr) for sr in states or [] if sr}
     own = own_originals or {}
     missing = [c for c in changes if c.target not in statuses(c.version) and own.get(c.version) != c.target]
     if missing:

@@ -348,15 +348,18 @@ def register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource
 
 def _recorded(ledger: Optional[StatusLedger], label: str, version: Optional[str] = None) -> Any:
     """The ledger's record of a package (or one version) as an Output of the ledger, per version
-    ``{"original": status, "left": [[status, revision], ...]}``: under `pulumi up --target`
-    without the ledger, it is the record as the last full run left it."""
+    ``{"original": status, "left": [status, ...]}`` (the statuses only: the resource checks that
+    the ledger recorded the status it writes, so the revisions need not be copied into every
+    resource's state): under `pulumi up --target` without the ledger, it is the record as the last
+    full run left it."""
     if ledger is None:
         return None
 
     def pick(both: list[Any]) -> dict[str, Any]:
         originals, left = (both[0] or {}).get(label) or {}, (both[1] or {}).get(label) or {}
         wanted = [version] if version is not None else list(left)
-        return {v: {"original": originals.get(v), "left": left[v]} for v in wanted if v in left}
+        return {v: {"original": originals.get(v), "left": sorted({str(s[0]) for s in left[v] if s})}
+                for v in wanted if v in left}
     return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
 
 
