@@ -8,7 +8,8 @@ and last observed status as locks (see writes.py for what holds when they fail).
 from __future__ import annotations
 
 from provider._core.coalesce import apply_one
-from provider._core.reads import find_version, observe, published_times
-from provider._core.writes import WRITE_WORKERS, apply
+from provider._core.reads import ListedPackage, find_version, list_packages, observe, published_times
+from provider._core.writes import WRITE_WORKERS, apply, apply_collect
 
-__all__ = ["WRITE_WORKERS", "apply", "apply_one", "find_version", "observe", "published_times"]
+__all__ = ["WRITE_WORKERS", "ListedPackage", "apply", "apply_collect", "apply_one", "find_version", "list_packages",
+           "observe", "published_times"]

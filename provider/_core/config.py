@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from provider._core import pacing
 from provider._core.model import ConnectionArgs, validation_problems
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
@@ -33,6 +34,8 @@ CONFIG_KEYS = {
     "allowDispose": "allow_dispose",
     "cacheTtlSeconds": "cache_ttl_seconds",
     "releaseOriginals": "release_originals",
+    "readsPerSecond": "reads_per_second",
+    "writesPerSecond": "writes_per_second",
 }
 
 
@@ -49,8 +52,14 @@ class StackConfig(BaseModel):
     retry_mode: RetryMode = "standard"
     allow_dispose: bool = False
     # Listings are shared within one pulumi command only (one provider process, command-scoped
-    # files); a stale listing can only make a write fail closed, never overwrite.
-    cache_ttl_seconds: float = Field(60.0, ge=0)
+    # files), for the whole command by default: what the program planned from is what the writes
+    # lock to, so a change made while the command runs fails closed instead of being re-read and
+    # overwritten, and no package is listed twice. A stale listing can only make a write fail closed.
+    cache_ttl_seconds: float = Field(86400.0, ge=0)
+    # Client-side pacing under the account's quotas (provider/_core/pacing.py).
+    reads_per_second: float = Field(200.0, gt=0, le=200, description="ListPackageVersions requests per second")
+    writes_per_second: float = Field(50.0, gt=0, le=100, description="status writes per second (CI publishes share "
+                                                                     "the account's 100/s)")
     # Originals released on purpose: `*`, or package labels / globs (`dom/repo/npm/a`,
     # `dom/repo/npm/a@1.0.0`, `dom/repo/npm/*`), comma-separated. Released originals leave the
     # ledger: their versions are never restored (docs/resources.md, "The ledger").
@@ -116,6 +125,8 @@ def effective(conn: ConnectionArgs) -> dict[str, Any]:
         "role_arn": conn.role_arn or s.role_arn,
         "max_attempts": conn.max_attempts or s.max_attempts,
         "retry_mode": s.retry_mode,
+        "reads_per_second": s.reads_per_second,
+        "writes_per_second": s.writes_per_second,
     }
 
 
@@ -144,7 +155,9 @@ def _build_client(s: dict[str, Any]) -> Any:
     session = boto3.session.Session(profile_name=s["profile"], region_name=s["region"])
     if s["role_arn"]:
         session = _assumed_role_session(session, s, boto_config)
-    return session.client("codeartifact", endpoint_url=s["endpoint_url"], config=boto_config)
+    client = session.client("codeartifact", endpoint_url=s["endpoint_url"], config=boto_config)
+    pacing.attach(client, s["reads_per_second"], s["writes_per_second"])
+    return client
 
 
 def _assumed_role_session(base: Any, s: dict[str, Any], boto_config: BotoConfig) -> Any:

@@ -15,11 +15,12 @@ from provider._core.model import (
     DISPOSE_STACK_OPT_IN,
     IDENTITY_FIELDS,
     PackageArgs,
+    RepositoryArgs,
     dispose_missing,
     validation_problems,
 )
 
-M = TypeVar("M", bound=PackageArgs)
+M = TypeVar("M", bound=RepositoryArgs)
 
 DISPOSE_OPT_IN = (f"Disposed is irreversible (the assets are deleted for good): it needs allow_dispose=True on the "
                   f"resource and {DISPOSE_STACK_OPT_IN} on the stack")

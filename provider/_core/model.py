@@ -243,6 +243,54 @@ class PackageVersionsStatusArgs(PackageArgs):
         return vs
 
 
+def package_entry_key(fmt: str, namespace: Optional[str], package: str) -> str:
+    """How a repository resource names one of its packages: `format[/namespace]/name` (names and
+    namespaces never contain `/`, so the key reads back unambiguously)."""
+    return "/".join(p for p in (fmt, namespace, package) if p)
+
+
+def parse_entry_key(key: str) -> tuple[str, Optional[str], str]:
+    """(format, namespace, package) of a `package_entry_key`. Raises ValueError."""
+    parts = key.split("/")
+    if len(parts) == 2:
+        return parts[0], None, parts[1]
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    raise ValueError(f"{key!r} is not format/package or format/namespace/package")
+
+
+class RepositoryVersionsStatusArgs(RepositoryArgs):
+    """`RepositoryVersionsStatus`: desired statuses of the versions of many packages of one
+    repository (one shard of it), each package applied and failing on its own."""
+
+    shard: str = Field(description="which of the repository's shards this is (packages are assigned by name hash)")
+    packages: dict[str, dict[str, DesiredStatus]] = Field(
+        description="package (format[/namespace]/name) -> version -> desired status")
+    decided_by: Optional[dict[str, dict[str, str]]] = Field(None, description="per package and version: the spec "
+                                                                                "entry or rule (informational)")
+    restoring: Optional[dict[str, list[str]]] = Field(None, description="per package: the versions whose status "
+                                                                          "restores their original")
+    allow_dispose: list[str] = Field(default_factory=list, description="the packages whose spec opts in to Disposed")
+    problems: Optional[dict[str, str]] = Field(None, description="packages the stack program could not plan this run: "
+                                                                   "left as they are, and this resource fails naming them")
+
+    @field_validator("packages")
+    @classmethod
+    def _packages(cls, pkgs: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for key, versions in pkgs.items():
+            parse_entry_key(key)
+            for v in versions:
+                _check_version(v)
+        return pkgs
+
+    def package_args(self, key: str) -> PackageArgs:
+        """One package's arguments (coordinates, this resource's connection, its dispose opt-in)."""
+        fmt, namespace, package = parse_entry_key(key)
+        return PackageArgs.model_validate({
+            **{k: getattr(self, k) for k in ("domain", "domain_owner", "repository", *ConnectionArgs.model_fields)},
+            "format": fmt, "namespace": namespace, "package": package, "allow_dispose": key in self.allow_dispose})
+
+
 IDENTITY_FIELDS = ("domain", "domain_owner", "repository", "format", "namespace", "package")
 CONNECTION_FIELDS = tuple(ConnectionArgs.model_fields)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -19,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from provider._core import config, listing_cache
 from provider._core.aws_errors import raise_client_error
 from provider._core.errors import InvalidResponse, NotFound, VersionFailure
-from provider._core.model import STATUSES, Observed, PackageArgs
+from provider._core.model import STATUSES, Observed, PackageArgs, RepositoryArgs
 from provider._core.single_flight import Flight
 
 _cache_lock = threading.Lock()
@@ -50,6 +51,61 @@ def _list_all(args: PackageArgs) -> dict[str, Observed]:
     except (ClientError, BotoCoreError) as exc:
         raise_client_error(exc, args, ["*"], "reading")
     return out
+
+
+@dataclass(frozen=True)
+class ListedPackage:
+    """One package as ListPackages reports it, with its origin controls (ALLOW / BLOCK)."""
+
+    format: str
+    namespace: Optional[str]
+    package: str
+    publish: Optional[str] = None
+    upstream: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class _RepositoryLabel:
+    """Names a repository where errors name a package version (`dom/repo@(ListPackages)`)."""
+
+    name: str
+
+    def label(self, what: str) -> str:
+        return f"{self.name}@{what}"
+
+
+_packages_lock = threading.Lock()
+_packages: dict[tuple[Any, ...], list[ListedPackage]] = {}
+
+
+def list_packages(repo: RepositoryArgs) -> list[ListedPackage]:
+    """Every package of the repository: ListPackages, ⌈P/1000⌉ pages, once per process (a
+    command's program discovers each repository once, however many policies it has). Raises
+    NotFound when the domain or repository does not exist."""
+    k = (tuple(sorted(config.effective(repo).items())), repo.domain, repo.domain_owner, repo.repository)
+    with _packages_lock:
+        if k in _packages:
+            return list(_packages[k])
+    client = config.client_for(repo)
+    out: list[ListedPackage] = []
+    try:
+        for page in client.get_paginator("list_packages").paginate(
+                **repo.repository_coordinates(), PaginationConfig={"PageSize": 1000}):
+            for item in page.get("packages", []):
+                fmt, name = item.get("format"), item.get("package")
+                if not fmt or not name:
+                    raise InvalidResponse("reading", [VersionFailure(
+                        f"{repo.domain}/{repo.repository}/*", "InvalidResponse",
+                        f"ListPackages returned an unusable entry {item!r}")])
+                restrictions = (item.get("originConfiguration") or {}).get("restrictions") or {}
+                out.append(ListedPackage(str(fmt), item.get("namespace") or None, str(name),
+                                         restrictions.get("publish"), restrictions.get("upstream")))
+    except (ClientError, BotoCoreError) as exc:
+        raise_client_error(exc, _RepositoryLabel(f"{repo.domain}/{repo.repository}"), ["(ListPackages)"],  # type: ignore[arg-type]
+                           "reading")
+    with _packages_lock:
+        _packages[k] = out
+    return list(out)
 
 
 _published_lock = threading.Lock()
@@ -153,6 +209,8 @@ def forget() -> None:
         _cache.clear()
     with _published_lock:
         _published.clear()
+    with _packages_lock:
+        _packages.clear()
 
 
 def find_version(args: PackageArgs, version: str, fresh: bool = False) -> Observed:

@@ -8,6 +8,7 @@ reported together. The JSON Schema (`python -m provider schema`) lets editors va
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import glob
 import json
@@ -15,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
@@ -27,6 +28,7 @@ from provider._core.model import (
     PackageArgs,
     RepositoryArgs,
     SelectableStatus,
+    normalized_name,
     package_key,
     validation_problems,
 )
@@ -110,6 +112,11 @@ class Rule(BaseModel):
         return self.keep_latest
 
 
+# How a package's versions are registered: one resource per package, one per version, or held by
+# the few resources of its repository (a fixed number of shards: the engine's cost stays flat at
+# any package count).
+Shape = Literal["batched", "per-version", "repository"]
+
 IN_USE_DOC = ("SBOMs (CycloneDX / SPDX JSON) and lockfiles of the services that consume packages: files, globs or "
               "folders, relative to the spec. A version they reference is protected: no rule changes it, and an "
               "explicit Unlisted/Archived/Disposed for it is an error naming the consumer")
@@ -120,8 +127,9 @@ class PackageSpec(BaseModel):
     format: Format
     namespace: Optional[str] = None
     package: str
-    resource: Literal["batched", "per-version"] = Field(
-        "batched", description="one resource for the package (default) or one per version")
+    resource: Shape = Field(
+        "batched", description="one resource for the package (default), one per version, or the package held by "
+                               "its repository's resources (the shape repository policies use)")
     allow_dispose: bool = Field(False, description="opt-in needed (with codeartifact:allowDispose) for Disposed")
     restore_on_delete: bool = False
     protected: list[str] = Field(default_factory=list,
@@ -180,6 +188,135 @@ def _check_chains(rules: list[Rule]) -> None:
                     f"status filters agree")
 
 
+ORIGIN_CONTROL = Literal["ALLOW", "BLOCK"]
+
+
+class PackageSelect(BaseModel):
+    """Which packages of the repository a policy manages (every condition given must hold).
+    Names and namespaces compare as CodeArtifact compares them (PyPI `Flask_Login` is `flask-login`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    formats: Optional[list[Format]] = Field(None, description="only packages of these formats (default: every format)")
+    namespaces: Optional[list[str]] = Field(
+        None, description="namespace globs (npm scope without '@', Maven group ID); '' selects packages without one")
+    include: list[str] = Field(default_factory=lambda: ["*"], description="package name globs (default: every name)")
+    exclude: list[str] = Field(default_factory=list, description="package name globs left out (beats include)")
+    publish: Optional[ORIGIN_CONTROL] = Field(
+        None, description="only packages whose origin controls ALLOW (internal publishing) or BLOCK direct publishing "
+                          "(ListPackages' `publish` origin control)")
+    upstream: Optional[ORIGIN_CONTROL] = Field(
+        None, description="only packages whose origin controls ALLOW or BLOCK versions from upstreams (ListPackages' "
+                          "`upstream` origin control; an upstream cache ALLOWs them)")
+
+    @field_validator("namespaces", "include", "exclude", mode="before")
+    @classmethod
+    def _strings(cls, v: Any) -> Any:
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+    def selects(self, fmt: str, namespace: Optional[str], name: str,
+                origin: Mapping[str, Optional[str]]) -> bool:
+        """Whether this selection takes the package (``origin``: its ListPackages origin controls)."""
+        if self.formats is not None and fmt not in self.formats:
+            return False
+        ns = normalized_name(fmt, namespace)
+        if self.namespaces is not None and not any(
+                fnmatch.fnmatchcase(ns, normalized_name(fmt, p)) if p else not ns for p in self.namespaces):
+            return False
+        key = normalized_name(fmt, name)
+        if not any(fnmatch.fnmatchcase(key, normalized_name(fmt, p)) for p in self.include):
+            return False
+        if any(fnmatch.fnmatchcase(key, normalized_name(fmt, p)) for p in self.exclude):
+            return False
+        return all(want is None or origin.get(control) == want
+                   for control, want in (("publish", self.publish), ("upstream", self.upstream)))
+
+
+class PolicySpec(BaseModel):
+    """Settings and rules for every package of the repository that `select` takes, discovered with
+    ListPackages on every run. A `packages:` entry for a selected package extends it: its settings
+    override the policy's, its rules replace the policy's rules of the same name and add the
+    others, its `protected` and `in_use` add to the policy's."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}$")
+    select: PackageSelect = Field(default_factory=PackageSelect)
+    resource: Shape = Field("repository", description="how the selected packages are registered: held by the "
+                                                      "repository's resources (default) or one resource per package")
+    allow_dispose: bool = Field(False, description="opt-in needed (with codeartifact:allowDispose) for Disposed")
+    restore_on_delete: bool = False
+    protected: list[str] = Field(default_factory=list, description="versions (or globs) that no rule may change, "
+                                                                   "in every selected package")
+    in_use: list[str] = Field(default_factory=list, description=IN_USE_DOC)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("protected", mode="before")
+    @classmethod
+    def _stringify_list(cls, v: Any) -> Any:
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _checks(self) -> "PolicySpec":
+        _check_chains(self.rules)
+        names = [r.name for r in self.rules]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"rules: rule names must be unique in a policy ({', '.join(dup)})")
+        # Format-specific conditions (e.g. `range`) are checked for each format the policy selects;
+        # a policy over every format is checked per package when it is planned.
+        for fmt in self.select.formats or []:
+            for i, r in enumerate(self.rules):
+                for c in conditions.REGISTRY.values():
+                    value = getattr(r.match, c.field)
+                    if c.check is not None and c.active(value):
+                        problem = c.check(fmt, value, r.match)
+                        if problem:
+                            raise ValueError(f"rules.{i}.match.{c.field}: {problem} (for {fmt} packages)")
+        return self
+
+
+# Where each part of a package's effective spec was written: ("rules", i) -> the location of the
+# rule it came from, e.g. ("policies", 0, "rules", 2) or ("packages", 5, "rules", 0).
+Origins = dict[tuple[Any, ...], tuple[Any, ...]]
+
+
+def effective_package(policy: PolicySpec, policy_loc: tuple[Any, ...], fmt: str, namespace: Optional[str],
+                      name: str, entry: Optional[PackageSpec] = None,
+                      entry_loc: tuple[Any, ...] = ()) -> tuple[PackageSpec, Origins]:
+    """The spec a policy gives one selected package, extended by the package's own entry (see
+    PolicySpec), and where each rule and `protected` entry of it was written. Raises
+    ValidationError / ValueError when the result is not a valid package spec (e.g. a condition
+    that does not apply to this package's format)."""
+    own = entry.model_fields_set if entry is not None else set()
+    overridden = {r.name for r in entry.rules} if entry is not None else set()
+    rules: list[Rule] = []
+    origins: Origins = {}
+    for i, r in enumerate(policy.rules):
+        if r.name not in overridden:
+            origins[("rules", len(rules))] = (*policy_loc, "rules", i)
+            rules.append(r)
+    for i, r in enumerate(entry.rules if entry is not None else []):
+        origins[("rules", len(rules))] = (*entry_loc, "rules", i)
+        rules.append(r)
+    protected = list(policy.protected)
+    for i in range(len(protected)):
+        origins[("protected", i)] = (*policy_loc, "protected", i)
+    for i, p in enumerate(entry.protected if entry is not None else []):
+        if p not in protected:
+            origins[("protected", len(protected))] = (*entry_loc, "protected", i)
+            protected.append(p)
+    settings: dict[str, Any] = {k: getattr(policy, k) for k in ("resource", "allow_dispose", "restore_on_delete")}
+    if entry is not None:
+        settings.update({k: getattr(entry, k) for k in ("resource", "allow_dispose", "restore_on_delete",
+                                                         "unmatched_patterns") if k in own})
+        for k in ("versions",):
+            origins[(k,)] = (*entry_loc, k)
+    pkg = PackageSpec.model_validate({
+        "format": fmt, "namespace": namespace, "package": name, **settings, "protected": protected,
+        "versions": dict(entry.versions) if entry is not None else {},
+        "rules": [r.model_dump(exclude_unset=True) for r in rules]})
+    return pkg, origins
+
+
 class SpecFile(BaseModel):
     """One spec file: one repository."""
 
@@ -188,11 +325,18 @@ class SpecFile(BaseModel):
     domain_owner: Optional[str] = None
     repository: str
     in_use: list[str] = Field(default_factory=list, description=IN_USE_DOC + " (for every package of the file)")
+    policies: list[PolicySpec] = Field(
+        default_factory=list, description="settings and rules for whole groups of the repository's packages, "
+                                          "discovered with ListPackages on every run (docs/specs.md, Repository policies)")
     packages: list[PackageSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _checks(self) -> "SpecFile":
         RepositoryArgs(domain=self.domain, domain_owner=self.domain_owner, repository=self.repository)
+        names = [p.name for p in self.policies]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"policies: policy names must be unique in a file ({', '.join(dup)})")
         seen: dict[tuple[str, str, str], int] = {}
         for i, p in enumerate(self.packages):
             key = package_key(p.format, p.namespace, p.package)
@@ -211,6 +355,9 @@ class LoadedSpec:
     name: str = ""  # how errors name the file (e.g. specs/a.yaml)
     consumers: dict[int, evidence.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
     shared_refs: list[tuple[evidence.Reference, str]] = field(default_factory=list)  # the file's own `in_use`
+    policy_refs: dict[int, list[tuple[evidence.Reference, str]]] = field(default_factory=dict)  # policies' `in_use`
+    _index: dict[int, dict[tuple[str, str, str], list[tuple[evidence.Reference, str]]]] = field(
+        default_factory=dict, repr=False)
 
     def line(self, loc: tuple[Any, ...]) -> int:
         return _line_of(self.lines, loc)
@@ -218,15 +365,37 @@ class LoadedSpec:
     def usage_of(self, index: int) -> evidence.Usage:
         return self.consumers.get(index) or evidence.Usage({})
 
+    def policy_usage(self, policy: int, fmt: str, namespace: Optional[str], package: str,
+                     extra: Optional[evidence.Usage] = None) -> evidence.Usage:
+        """A policy-selected package's evidence: the file's `in_use`, the policy's, and ``extra``
+        (its own entry's, when it has one)."""
+        key = package_key(fmt, namespace, package)
+        found: dict[str, set[str]] = {}
+        for r, display in self._indexed(-1).get(key, []) + self._indexed(policy).get(key, []):
+            found.setdefault(r.version, set()).add(display)
+        for v, files in (extra.references.items() if extra is not None else ()):
+            found.setdefault(v, set()).update(files)
+        return evidence.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
+
     def file_usage(self, fmt: str, namespace: Optional[str], package: str) -> evidence.Usage:
         """The file-level `in_use` evidence for any package of this file's repository, declared
         here or not (restores of packages that left the specs are checked against it)."""
         key = package_key(fmt, namespace, package)
         found: dict[str, set[str]] = {}
-        for r, display in self.shared_refs:
-            if (r.format, r.namespace, r.name) == key:
-                found.setdefault(r.version, set()).add(display)
+        for r, display in self._indexed(-1).get(key, []):
+            found.setdefault(r.version, set()).add(display)
         return evidence.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
+
+    def _indexed(self, policy: int) -> dict[tuple[str, str, str], list[tuple[evidence.Reference, str]]]:
+        """The file's (-1) or a policy's references by package, built once: thousands of packages
+        look their evidence up in one SBOM."""
+        if policy not in self._index:
+            refs = self.shared_refs if policy < 0 else self.policy_refs.get(policy, [])
+            index: dict[tuple[str, str, str], list[tuple[evidence.Reference, str]]] = {}
+            for r, display in refs:
+                index.setdefault((r.format, r.namespace, r.name), []).append((r, display))
+            self._index[policy] = index
+        return self._index[policy]
 
 
 def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
@@ -396,6 +565,9 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
         return out
 
     shared = ls.shared_refs = refs_of(ls.spec.in_use, ("in_use",))
+    for j, pol in enumerate(ls.spec.policies):
+        if pol.in_use:
+            ls.policy_refs[j] = refs_of(pol.in_use, ("policies", j, "in_use"))
     for i, p in enumerate(ls.spec.packages):
         own = refs_of(p.in_use, ("packages", i, "in_use"))
         key = package_key(p.format, p.namespace, p.package)

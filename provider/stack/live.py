@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from provider._core import api
-from provider._core.model import PackageArgs
+from provider._core.model import PackageArgs, RepositoryArgs
 from provider.rules.expand import LiveVersion
 
 
@@ -22,3 +22,9 @@ def list_versions(args: PackageArgs) -> dict[str, LiveVersion]:
 def describe(args: PackageArgs) -> "Callable[[list[str]], dict[str, Optional[float]]]":
     """The published-time reader that provider.rules.expand.resolve_ages calls for this package."""
     return lambda versions: api.published_times(args, versions)
+
+
+def list_packages(repo: RepositoryArgs) -> list[api.ListedPackage]:
+    """Every package of the repository with its origin controls (ListPackages, ⌈P/1000⌉ pages, once
+    per command). Raises provider._core.errors.NotFound for a missing domain/repository."""
+    return api.list_packages(repo)

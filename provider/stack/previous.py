@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Optional
 
 from provider._core.batching import Observed
-from provider._core.model import package_label
+from provider._core.model import CONNECTION_FIELDS, package_label, parse_entry_key
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
+from provider.repository_versions_status import RepositoryVersionsStatus
 from provider.status_ledger import StatusLedger
 
 # The type tokens, as the resource classes declare them (`dynamic/codeartifact:<Name>`).
 BATCHED = PackageVersionsStatus._resource_type_name
 PER_VERSION = PackageVersionStatus._resource_type_name
+REPOSITORY = RepositoryVersionsStatus._resource_type_name
 LEDGER = StatusLedger._resource_type_name
 
 State = tuple[str, str]  # (status, revision) of one version
@@ -35,7 +37,7 @@ class StateUnavailable(Exception):
 
 @dataclass
 class PreviousResource:
-    kind: Literal["batched", "per-version"]
+    kind: Literal["batched", "per-version", "repository"]  # a repository resource appears once per package
     name: str
     inputs: dict[str, Any]
     owned: dict[str, Optional[Observed]]  # per version: as our last write or adoption left it
@@ -58,6 +60,17 @@ class PreviousState:
     # Set by the program's restore planning: ledger entries kept this run for unresolved restores.
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending_packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _by_label: Optional[dict[str, list[PreviousResource]]] = field(default=None, repr=False, compare=False)
+
+    def of(self, label: str) -> list[PreviousResource]:
+        """The resources (per package, for repository resources) that managed ``label``: indexed
+        once, since thousands of packages look themselves up for each of their versions."""
+        if self._by_label is None:
+            index: dict[str, list[PreviousResource]] = {}
+            for r in self.resources:
+                index.setdefault(r.label, []).append(r)
+            self._by_label = index
+        return self._by_label.get(label, [])
 
     def original(self, label: str, version: str) -> Optional[str]:
         """The recorded original: the ledger's, else the resource's own record (state written
@@ -66,8 +79,8 @@ class PreviousState:
         found, not the original)."""
         got = self.originals.get(label, {}).get(version)
         if got is None:
-            for r in self.resources:
-                if r.label == label and version in r.original:
+            for r in self.of(label):
+                if version in r.original:
                     return r.original[version]
         return got
 
@@ -75,8 +88,8 @@ class PreviousState:
         """Every state our writes or adoption may have left the version in: the ledger's
         write-ahead record and the resources' ``owned`` (as the last successful write left it)."""
         out = set(self.left.get(label, {}).get(version, frozenset()))
-        for r in self.resources:
-            o = r.owned.get(version) if r.label == label else None
+        for r in self.of(label):
+            o = r.owned.get(version)
             if o is not None:
                 out.add((o.status, o.revision))
         return frozenset(out)
@@ -85,8 +98,8 @@ class PreviousState:
         """Whether the resource of this shape that manages the version (`label`, or `label@version`
         per version) is in the previous state and records the version's original and owned state."""
         name = label if kind == "batched" else f"{label}@{version}"
-        return any(r.kind == kind and r.name == name and r.owned.get(version) is not None and version in r.original
-                   for r in self.resources)
+        return any(r.kind == kind and (r.name == name or kind == "repository") and r.owned.get(version) is not None
+                   and version in r.original for r in self.of(label))
 
     def ours(self, label: str, version: str, state: State) -> bool:
         """Whether ``state`` is how our writes or adoption may have left the version: one of the
@@ -94,8 +107,7 @@ class PreviousState:
         confirms the ledger's last recorded write (its ``owned`` is that write's result), the
         states before that write are history, not ours any more."""
         ledger = self.left.get(label, {}).get(version, ())
-        owned = {(o.status, o.revision) for r in self.resources if r.label == label
-                 and (o := r.owned.get(version)) is not None}
+        owned = {(o.status, o.revision) for r in self.of(label) if (o := r.owned.get(version)) is not None}
         if state not in set(ledger) | owned:
             return False
         return not (ledger and ledger[-1] in owned and state != ledger[-1])
@@ -111,10 +123,9 @@ class PreviousState:
 
     def package(self, label: str) -> Optional[dict[str, Any]]:
         """Where a package is and how it was managed: the ledger's record, else a resource's inputs."""
-        for r in self.resources:
-            if r.label == label:
-                return {**self.packages.get(label, {}), **{k: v for k, v in r.inputs.items() if v not in (None, "")},
-                        "kind": r.kind}
+        for r in self.of(label)[:1]:
+            return {**self.packages.get(label, {}), **{k: v for k, v in r.inputs.items() if v not in (None, "")},
+                    "kind": r.kind}
         return self.packages.get(label)
 
 
@@ -129,6 +140,32 @@ def _left(raw: Any) -> dict[str, dict[str, tuple[State, ...]]]:
 
 def _observed(status: Any, revision: Any) -> Optional[Observed]:
     return Observed(str(status), str(revision)) if status and revision else None
+
+
+def _repository_packages(name: str, ins: Mapping[str, Any], outs: Mapping[str, Any]) -> list[PreviousResource]:
+    """A repository resource's packages, each as the resource of its own it stands for (so
+    restores, originals and "as we left it" work the same for every shape)."""
+    out: list[PreviousResource] = []
+    common = {k: ins.get(k) for k in ("domain", "domain_owner", "repository", *CONNECTION_FIELDS)}
+    dispose = set(ins.get("allow_dispose") or [])
+    problems = ins.get("problems") or {}
+    in_versions = ins.get("packages") or {}
+    for key, statuses in (outs.get("packages") or {}).items():
+        try:
+            fmt, namespace, package = parse_entry_key(str(key))
+        except ValueError:
+            continue
+        owned_raw = (outs.get("owned") or {}).get(key) or {}
+        owned = {str(v): _observed(*(sr if isinstance(sr, list) and len(sr) == 2 else (None, None)))
+                 for v, sr in owned_raw.items()}
+        inputs = {**common, "format": fmt, "namespace": namespace, "package": package,
+                  "versions": dict(in_versions.get(key) or statuses or {}), "allow_dispose": key in dispose,
+                  "decided_by": dict(((ins.get("decided_by") or {}).get(key)) or {}), "entry_key": str(key)}
+        if key in problems:
+            inputs["problem"] = problems[key]
+        out.append(PreviousResource("repository", name, inputs, owned,
+                                    {str(v): str(s) for v, s in ((outs.get("original") or {}).get(key) or {}).items()}))
+    return out
 
 
 def parse(deployment: dict[str, Any]) -> PreviousState:
@@ -155,6 +192,8 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
                 owned = {str(v): _observed(s, revisions.get(v)) for v, s in (outs.get("versions") or {}).items()}
             state.resources.append(PreviousResource("batched", name, dict(ins), owned,
                                                     {str(v): str(s) for v, s in (outs.get("original") or {}).items()}))
+        elif rtype.endswith(REPOSITORY):
+            state.resources.extend(_repository_packages(name, ins, outs))
         elif rtype.endswith(PER_VERSION):
             restoring = ins.get("restoring")
             if restoring is None:  # state written before `restoring` existed said it in decided_by only

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -19,9 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import pulumi
+from pydantic import ValidationError
 
 from provider._core import config
 from provider._core.errors import ProviderError
@@ -31,10 +33,16 @@ from provider._core.model import (
     DISPOSE_STACK_OPT_IN,
     IDENTITY_FIELDS,
     PackageArgs,
+    RepositoryArgs,
     dispose_missing,
+    package_entry_key,
+    package_key,
+    validation_problems,
 )
+from provider._core.api import ListedPackage
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
+from provider.repository_versions_status import RepositoryVersionsStatus
 from provider.rules import spec
 from provider.rules.expand import (
     Decision,
@@ -49,7 +57,7 @@ from provider.rules.expand import (
     unmatched_patterns,
 )
 from provider.stack.live import describe as live_describe
-from provider.stack.live import list_versions
+from provider.stack.live import list_packages, list_versions
 from provider.stack.previous import PreviousState, StateUnavailable
 from provider.stack.previous import read as read_previous
 from provider.stack import reviewed
@@ -57,6 +65,7 @@ from provider.stack.restores import PACKAGE_FIELDS, Current, Orphan, package_rec
 from provider.status_ledger import LEDGER_NAME, StatusLedger
 
 DEFAULT_MAX_CHANGES = 1000
+LIST_WORKERS = 16  # concurrent listings: the 200/s ListPackageVersions budget at ~80 ms a call
 
 
 @dataclass
@@ -71,6 +80,17 @@ class PackagePlan:
     warnings: list[str] = field(default_factory=list)
     in_use: dict[str, tuple[str, ...]] = field(default_factory=dict)  # live version -> consumer files
     kept: dict[str, tuple[str, ...]] = field(default_factory=dict)  # in use, so not changed by a rule
+    policy: Optional[str] = None  # the repository policy that selected the package, if one did
+    loc: tuple[Any, ...] = ()  # where in its file: ("packages", i) or ("policies", j)
+
+    @property
+    def shape(self) -> str:
+        """How its versions are registered: "batched", "per-version" or "repository"."""
+        return self.pkg.resource
+
+    def spec_line(self) -> str:
+        """`file:line` of its entry or policy, for reports."""
+        return f"{self.file.name}:{self.file.line(self.loc or ('packages', self.index))}" if self.file else ""
 
     @property
     def label(self) -> str:
@@ -101,18 +121,137 @@ def no_describe(_args: PackageArgs) -> Describe:
     return lambda versions: {}
 
 
+Discovery = Callable[[RepositoryArgs], list[ListedPackage]]
+
+
+@dataclass
+class _Item:
+    """One package to plan: from a `packages:` entry, or selected by a policy (``policy`` is then
+    its index in the file), with where each part of its spec was written."""
+
+    ls: spec.LoadedSpec
+    loc: tuple[Any, ...]  # ("packages", i) or ("policies", j)
+    pkg: spec.PackageSpec
+    args: PackageArgs
+    origins: spec.Origins = field(default_factory=dict)
+    policy: Optional[str] = None
+    entry: Optional[int] = None  # the package's own `packages:` entry, when a policy selects it
+    problem: Optional[str] = None
+
+    def where_loc(self, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The spec-file location of ``loc`` (a path inside this package's effective spec)."""
+        for n in (2, 1):
+            if tuple(loc[:n]) in self.origins:
+                return (*self.origins[tuple(loc[:n])], *loc[n:])
+        return (*self.loc, *loc)
+
+
+def _repository_key(domain: str, owner: Optional[str], repository: str) -> tuple[str, str, str]:
+    return (domain, owner or "", repository)
+
+
+def _items(loaded: list[spec.LoadedSpec], owner: Optional[str], discovery: Discovery,
+           names: Mapping[tuple[Any, ...], str]) -> list[_Item]:
+    """Every package to plan: each `packages:` entry, and each package a policy selects among
+    those ListPackages reports (one listing per repository). A package two policies select, or
+    whose effective spec is invalid for it, is an item with a problem (it alone is not planned).
+    ``names``: (domain, repository, *package_key) -> the spelling this stack's state uses, so a
+    package keeps its label (and its resources and originals) whichever spelling the specs use.
+    Raises spec.SpecError when a repository with policies cannot be listed (nothing is then
+    registered: which packages it holds is unknown)."""
+    items: list[_Item] = []
+    entries: dict[tuple[Any, ...], tuple[spec.LoadedSpec, int, spec.PackageSpec]] = {}
+    policies: dict[tuple[str, str, str], list[tuple[spec.LoadedSpec, int, spec.PolicySpec]]] = {}
+    for ls in loaded:
+        repo_owner = ls.spec.domain_owner or owner or None
+        rk = _repository_key(ls.spec.domain, repo_owner, ls.spec.repository)
+        for i, pkg in enumerate(ls.spec.packages):
+            entries[(*rk, *package_key(pkg.format, pkg.namespace, pkg.package))] = (ls, i, pkg)
+        for j, pol in enumerate(ls.spec.policies):
+            policies.setdefault(rk, []).append((ls, j, pol))
+    taken: set[tuple[Any, ...]] = set()
+    problems: list[str] = []
+    for rk, pols in policies.items():
+        ls0 = pols[0][0]
+        repo = RepositoryArgs(domain=rk[0], domain_owner=rk[1] or None, repository=rk[2])
+        try:
+            listed = discovery(repo)
+        except ProviderError as e:
+            problems += [f"{ls.name}:{ls.line(('policies', j))}: policies[{j}] ({pol.name}): cannot list the packages "
+                         f"of {rk[0]}/{rk[2]}: {e.failures[0].code}: {e.failures[0].detail}; nothing was registered "
+                         f"or applied (which packages the policy covers is unknown)" for ls, j, pol in pols]
+            continue
+        for lp in listed:
+            origin = {"publish": lp.publish, "upstream": lp.upstream}
+            chosen = [(ls, j, pol) for ls, j, pol in pols if pol.select.selects(lp.format, lp.namespace, lp.package,
+                                                                                 origin)]
+            if not chosen:
+                continue
+            key = (*rk, *package_key(lp.format, lp.namespace, lp.package))
+            entry = entries.get(key)
+            name = names.get((rk[0], rk[2], *key[3:])) or (entry[2].package if entry else lp.package)
+            namespace = (entry[2].namespace if entry else None) or lp.namespace
+            ls, j, pol = chosen[0]
+            args = PackageArgs(domain=rk[0], domain_owner=rk[1] or None, repository=rk[2], format=lp.format,
+                               namespace=namespace, package=name, allow_dispose=False)
+            item = _Item(ls, ("policies", j), spec.PackageSpec(format=lp.format, namespace=namespace, package=name),
+                         args, policy=pol.name, entry=entry[1] if entry and entry[0] is ls else None)
+            if entry is not None:
+                taken.add(key)
+            if len(chosen) > 1:
+                item.problem = (f"{ls.name}:{ls.line(('policies', j))}: {args.package_label()}: selected by more than "
+                                f"one policy: " + ", ".join(f"'{p.name}' ({l.name}:{l.line(('policies', k))})"
+                                                            for l, k, p in chosen)
+                                + "; make their `select` disjoint (e.g. with `exclude`)")
+                items.append(item)
+                continue
+            try:
+                item.pkg, item.origins = spec.effective_package(
+                    pol, ("policies", j), lp.format, namespace, name,
+                    entry[2] if entry else None, ("packages", entry[1]) if entry else ())
+            except (ValidationError, ValueError) as e:
+                detail = "; ".join(f"{'.'.join(str(x) for x in loc)}: {msg}" for loc, msg in validation_problems(e)) \
+                    if isinstance(e, ValidationError) else str(e)
+                item.problem = (f"{ls.name}:{ls.line(('policies', j))}: policies[{j}] ({pol.name}) for "
+                                f"{args.package_label()}: {detail}")
+            if entry is not None and entry[0] is not ls:
+                item.problem = (f"{entry[0].name}:{entry[0].line(('packages', entry[1]))}: {args.package_label()}: "
+                                f"its entry extends policy '{pol.name}' of another file ({ls.name}); declare the "
+                                f"entry in the policy's file")
+            item.args = item.args.model_copy(update={"allow_dispose": item.pkg.allow_dispose,
+                                                     "restore_on_delete": item.pkg.restore_on_delete})
+            items.append(item)
+    if problems:
+        raise spec.SpecError(problems)
+    for key, (ls, i, pkg) in entries.items():
+        if key in taken:
+            continue
+        items.append(_Item(ls, ("packages", i), pkg, PackageArgs(
+            domain=key[0], domain_owner=key[1] or None, repository=key[2], format=pkg.format,
+            namespace=pkg.namespace, package=pkg.package, allow_dispose=pkg.allow_dispose,
+            restore_on_delete=pkg.restore_on_delete)))
+    return items
+
+
+def no_discovery(_repo: RepositoryArgs) -> list[ListedPackage]:
+    return []
+
+
 def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_versions,
          allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
          isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe,
-         loaded_out: Optional[list[spec.LoadedSpec]] = None) -> list[PackagePlan]:
+         loaded_out: Optional[list[spec.LoadedSpec]] = None, discovery: Discovery = list_packages,
+         names: Mapping[tuple[Any, ...], str] = {}) -> list[PackagePlan]:
     """Loads specs and expands them against live data from ``listing`` (the service, or a saved
-    snapshot for `python -m provider plan --live`); never writes. ``allow_dispose`` and
-    ``default_owner`` default to the stack configuration.
+    snapshot for `python -m provider plan --live`); never writes. Policies select among the
+    packages ``discovery`` lists (ListPackages). ``allow_dispose`` and ``default_owner`` default to
+    the stack configuration.
 
-    Spec-wide problems (YAML, schema, duplicate packages) raise spec.SpecError. A problem that
-    concerns one package (a missing version or package, a rule conflict, a listing error, a
-    missing dispose opt-in) raises too, with every problem found, unless ``isolate``: then that
-    package's plan carries the problem (``PackagePlan.problems``) and the others are planned."""
+    Spec-wide problems (YAML, schema, duplicate packages, a repository with policies that cannot
+    be listed) raise spec.SpecError. A problem that concerns one package (a missing version or
+    package, a rule conflict, a listing error, a missing dispose opt-in, two policies selecting
+    it) raises too, with every problem found, unless ``isolate``: then that package's plan
+    carries the problem (``PackagePlan.problems``) and the others are planned."""
     loaded = spec.load_dir(specs_dir)
     if loaded_out is not None:
         loaded_out.extend(loaded)  # every spec file, also those that declare no package
@@ -121,61 +260,100 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
     stack = config.stack_config()
     owner = stack.domain_owner if default_owner is None else default_owner
     dispose_ok = stack.allow_dispose if allow_dispose is None else allow_dispose
-    todo = [(ls, i, pkg, PackageArgs(domain=ls.spec.domain, domain_owner=ls.spec.domain_owner or owner or None,
-                                     repository=ls.spec.repository, format=pkg.format, namespace=pkg.namespace,
-                                     package=pkg.package, allow_dispose=pkg.allow_dispose,
-                                     restore_on_delete=pkg.restore_on_delete))
-            for ls in loaded for i, pkg in enumerate(ls.spec.packages)]
+    todo = _items(loaded, owner, discovery, names)
 
-    def fetch(item: tuple[spec.LoadedSpec, int, spec.PackageSpec, PackageArgs]) -> Any:
+    def fetch(item: _Item) -> Any:
+        if item.problem:
+            return None
         try:
             # Each condition's bulk step (published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold).
-            return prepare(item[2], listing(item[3]), now, describing(item[3]))
+            return prepare(item.pkg, listing(item.args), now, describing(item.args))
         except ProviderError as e:
             return e
 
-    # Packages are listed concurrently (read-only); results are used in spec order, so the
-    # outcome does not depend on which listing finished first.
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # Packages are listed concurrently (read-only, paced under the quotas: provider/_core/pacing.py);
+    # results are used in spec order, so the outcome does not depend on which finished first.
+    with ThreadPoolExecutor(max_workers=LIST_WORKERS) as pool:
         listings = list(pool.map(fetch, todo))
-    for (ls, i, pkg, args), live in zip(todo, listings):
-        where_pkg = f"{ls.name}:{ls.line(('packages', i))}"
+    for item, live in zip(todo, listings):
+        ls, pkg, args = item.ls, item.pkg, item.args
+        label = args.package_label()
+        if item.policy is not None:
+            where_pkg = f"{ls.name}:{ls.line(item.loc)}: {label}"
+        else:
+            where_pkg = f"{ls.name}:{ls.line(item.loc)}: {item.loc[0]}[{item.loc[1]}]"
+
+        def new(live: dict[str, LiveVersion], decisions: dict[str, Decision], problems: list[str],
+                warnings: Optional[list[str]] = None, in_use: Optional[dict[str, tuple[str, ...]]] = None,
+                kept: Optional[dict[str, tuple[str, ...]]] = None, _item: _Item = item) -> PackagePlan:
+            return PackagePlan(_item.ls, _item.loc[1], _item.pkg, _item.args, live, decisions, problems,
+                               warnings or [], dict(in_use or {}), dict(kept or {}), policy=_item.policy,
+                               loc=_item.loc)
+        if item.problem:
+            plans.append(new({}, {}, [item.problem]))
+            continue
         if isinstance(live, ProviderError):
-            plans.append(PackagePlan(ls, i, pkg, args, {}, {}, [
-                f"{where_pkg}: packages[{i}]: {live.failures[0].code}: {live.failures[0].detail}"]))
+            plans.append(new({}, {}, [f"{where_pkg}: {live.failures[0].code}: {live.failures[0].detail}"]))
             continue
 
-        def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _i: int = i) -> str:
-            return f"{_ls.name}:{_ls.line(('packages', _i, *loc))}: packages[{_i}]."
+        def where(loc: tuple[object, ...], _ls: spec.LoadedSpec = ls, _item: _Item = item,
+                  _label: str = label) -> str:
+            at = _item.where_loc(tuple(loc))
+            if _item.policy is not None:
+                return f"{_ls.name}:{_ls.line(at)}: {_label}: "
+            return f"{_ls.name}:{_ls.line(at)}: {_item.loc[0]}[{_item.loc[1]}]."
 
-        warnings = [f"{where(loc)}{msg}" for loc, msg in unmatched_patterns(pkg, live)]
+        unmatched = unmatched_patterns(pkg, live)
+        if item.policy is not None:
+            # A policy's patterns are written for many packages: one that selects nothing in one of
+            # them is normal. Only the package's own entry's patterns are checked.
+            unmatched = [(loc, msg) for loc, msg in unmatched if item.where_loc(tuple(loc))[0] == "packages"]
+        warnings = [f"{where(loc)}{msg}" for loc, msg in unmatched]
         problems: list[str] = []
         if pkg.unmatched_patterns == "error":
             problems, warnings = warnings, []
-        in_use = ls.usage_of(i).in_use(pkg.format, list(live))
+        if item.policy is not None:
+            usage = ls.policy_usage(item.loc[1], pkg.format, pkg.namespace, pkg.package,
+                                    ls.usage_of(item.entry) if item.entry is not None else None)
+        else:
+            usage = ls.usage_of(item.loc[1])
+        in_use = usage.in_use(pkg.format, list(live))
         try:
             decisions = expand(pkg, live, now, where, in_use)
         except ExpansionError as e:
-            plans.append(PackagePlan(ls, i, pkg, args, live, {}, problems + e.problems, warnings, in_use))
+            plans.append(new(live, {}, problems + e.problems, warnings, in_use))
             continue
         disposing = [v for v, d in decisions.items() if d.status == "Disposed" and live[v].status != "Disposed"]
         if disposing and not (pkg.allow_dispose and dispose_ok):
             problems.append(
-                f"{where_pkg}: packages[{i}]: {len(disposing)} version(s) would be Disposed "
+                f"{where_pkg}: {len(disposing)} version(s) would be Disposed "
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
                 f"and needs {DISPOSE_SPEC_OPT_IN} and {DISPOSE_STACK_OPT_IN}; missing: "
                 f"{dispose_missing(pkg.allow_dispose, dispose_ok)}")
-        plans.append(PackagePlan(ls, i, pkg, args, live, {} if problems else decisions, problems, warnings, in_use,
-                                 kept_in_use(pkg, live, now, in_use)))
+        plans.append(new(live, {} if problems else decisions, problems, warnings, in_use,
+                         kept_in_use(pkg, live, now, in_use)))
     broken = [msg for p in plans for msg in p.problems]
     if broken and not isolate:
         raise spec.SpecError(broken)
     return plans
 
 
+def known_names(previous: PreviousState) -> dict[tuple[Any, ...], str]:
+    """(domain, repository, *package_key) -> the package name as this stack's state spells it."""
+    out: dict[tuple[Any, ...], str] = {}
+    records = [r.inputs for r in previous.resources] + list(previous.packages.values())
+    for rec in records:
+        try:
+            key = package_key(str(rec["format"]), rec.get("namespace") or None, str(rec["package"]))
+            out.setdefault((str(rec["domain"]), str(rec["repository"]), *key), str(rec["package"]))
+        except (KeyError, TypeError):
+            continue
+    return out
+
+
 def _orphan_plan(o: Orphan) -> PackagePlan:
     pkg = spec.PackageSpec(format=o.args.format, namespace=o.args.namespace, package=o.args.package,
-                           resource="per-version" if o.kind == "per-version" else "batched",
+                           resource=o.kind if o.kind in ("per-version", "repository") else "batched",
                            allow_dispose=o.allow_dispose, restore_on_delete=True)
     return PackagePlan(None, -1, pkg, o.args, o.live, o.decisions)
 
@@ -208,7 +386,7 @@ def with_restores(plans: list[PackagePlan], previous: PreviousState,
     Returns the plans and the versions left alone, with the reason. ``previous.pending`` is set to
     the ledger entries that stay because their restore has not resolved."""
     current = [Current(p.label, p.pkg.restore_on_delete, _protected_by(p.pkg.protected), p.live, p.decisions,
-                       p.in_use, "per-version" if p.pkg.resource == "per-version" else "batched")
+                       p.in_use, p.shape)
                for p in plans if not p.problems]
     broken = {p.label for p in plans if p.problems}  # not planned this run: their record is kept as it is
     rest = PreviousState([r for r in previous.resources if r.label not in broken],
@@ -266,7 +444,7 @@ def ledger_record(plans: list[PackagePlan], previous: PreviousState) -> tuple[
             originals.setdefault(p.label, {})[v] = previous.original(p.label, v) or p.live[v].status
             left.setdefault(p.label, {})[v] = _left_now(previous, p.label, v, p.live[v], d.status)
         if p.label in originals:
-            packages[p.label] = package_record(p.args, "per-version" if p.pkg.resource == "per-version" else "batched")
+            packages[p.label] = package_record(p.args, p.shape)
     for label, versions in previous.pending.items():
         for v, pend in versions.items():
             originals.setdefault(label, {})[v] = pend.original
@@ -282,26 +460,87 @@ def ledger_originals(plans: list[PackagePlan], previous: PreviousState) -> dict[
     return ledger_record(plans, previous)[0]
 
 
-def register_broken(p: PackagePlan, previous: PreviousState) -> None:
+SHARDS = 16  # repository resources per repository: fixed, so a package never moves between them
+
+
+def shard_of(args: PackageArgs) -> int:
+    """Which of its repository's resources holds a package: a hash of its name as CodeArtifact
+    compares names, so it is the same in every run and for every spelling."""
+    key = "/".join(package_key(args.format, args.namespace, args.package))
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % SHARDS
+
+
+@dataclass
+class _Shard:
+    """One RepositoryVersionsStatus being assembled: its packages by entry key."""
+
+    args: PackageArgs  # the first package's (coordinates of the repository and connection)
+    index: int
+    packages: dict[str, dict[str, str]] = field(default_factory=dict)
+    decided_by: dict[str, dict[str, str]] = field(default_factory=dict)
+    restoring: dict[str, list[str]] = field(default_factory=dict)
+    allow_dispose: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # entry key -> package label
+    stats: list[int] = field(default_factory=lambda: [0, 0, 0])  # versions managed, to change, restores
+
+    @property
+    def name(self) -> str:
+        a = self.args
+        return f"{a.domain_owner + ':' if a.domain_owner else ''}{a.domain}/{a.repository}#{self.index:02d}"
+
+
+Shards = dict[tuple[Any, ...], _Shard]
+
+
+def _shard_for(shards: Shards, a: PackageArgs) -> _Shard:
+    n = shard_of(a)
+    key = (a.domain, a.domain_owner, a.repository, n)
+    if key not in shards:
+        shards[key] = _Shard(a, n)
+    return shards[key]
+
+
+def register_broken(p: PackagePlan, previous: PreviousState, shards: Optional[Shards] = None) -> None:
     """Registers a package that cannot be planned this run so that it fails alone, visibly: its
-    resources (as the last run left them, or one new one) carry the problem, which `check` reports
-    as this resource's error, so the engine keeps their state and applies every other package."""
+    resources (as the last run left them, or one new one) carry the problem, which the resource
+    reports as its error in create/update, so the engine keeps their state and applies every other
+    package. A package held by a repository resource stays in it (as the last run left it) with its
+    problem, and only that package fails: the resource applies its other packages."""
     problem = "\n".join(p.problems)
     a = p.args
-    before = [r for r in previous.resources if r.label == p.label]
+    before = previous.of(p.label)
+    if shards is None:
+        shards = {}
     for r in before:
         if r.kind == "per-version":
             PackageVersionStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                  format=a.format, namespace=a.namespace, package=a.package,
                                  version=str(r.inputs.get("version")), status=str(r.inputs.get("status") or "Published"),
                                  problem=problem)
+        elif r.kind == "repository":
+            sh = _shard_for(shards, a)
+            key = package_entry_key(a.format, a.namespace, a.package)
+            sh.packages[key] = dict(r.inputs.get("versions") or {})
+            if r.inputs.get("decided_by"):
+                sh.decided_by[key] = dict(r.inputs["decided_by"])
+            sh.problems[key] = problem
+            sh.labels[key] = p.label
         else:
             PackageVersionsStatus(r.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
                                   format=a.format, namespace=a.namespace, package=a.package,
                                   versions=dict(r.inputs.get("versions") or {}), problem=problem)
     if not before:
-        PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
-                              format=a.format, namespace=a.namespace, package=a.package, versions={}, problem=problem)
+        if p.shape == "repository":
+            sh = _shard_for(shards, a)
+            key = package_entry_key(a.format, a.namespace, a.package)
+            sh.packages[key] = {}
+            sh.problems[key] = problem
+            sh.labels[key] = p.label
+        else:
+            PackageVersionsStatus(p.label, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                  format=a.format, namespace=a.namespace, package=a.package, versions={},
+                                  problem=problem)
 
 
 @contextmanager
@@ -363,14 +602,32 @@ def _recorded(ledger: Optional[StatusLedger], label: str, version: Optional[str]
     return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
 
 
+def _recorded_shard(ledger: Optional[StatusLedger], labels: Mapping[str, str]) -> Any:
+    """`_recorded` for a repository resource: per entry key, its package's record."""
+    if ledger is None:
+        return None
+
+    def pick(both: list[Any]) -> dict[str, Any]:
+        originals, left = both[0] or {}, both[1] or {}
+        out: dict[str, Any] = {}
+        for key, label in labels.items():
+            o, lft = originals.get(label) or {}, left.get(label) or {}
+            if lft:
+                out[key] = {v: {"original": o.get(v), "left": sorted({str(s[0]) for s in states if s})}
+                            for v, states in lft.items()}
+        return out
+    return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
+
+
 def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]],
               previous: Optional[PreviousState], ledger: Optional[StatusLedger] = None) -> dict[str, Any]:
     opts = pulumi.ResourceOptions(depends_on=depends_on) if depends_on else None
     changes: dict[str, dict[str, dict[str, str]]] = {}
     managed = 0
+    shards: Shards = {}
     for p in plans:
         if p.problems:
-            register_broken(p, previous or PreviousState())
+            register_broken(p, previous or PreviousState(), shards)
             continue
         if not p.decisions:
             continue
@@ -381,7 +638,17 @@ def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resourc
             continue
         conn = {k: getattr(a, k) for k in CONNECTION_FIELDS}
         restoring = sorted(v for v, d in active.items() if d.kind == "restore")
-        if p.pkg.resource == "per-version":
+        if p.shape == "repository":
+            sh = _shard_for(shards, a)
+            key = package_entry_key(a.format, a.namespace, a.package)
+            sh.packages[key] = {v: d.status for v, d in active.items()}
+            sh.decided_by[key] = {v: d.rule for v, d in active.items()}
+            if restoring:
+                sh.restoring[key] = restoring
+            if p.pkg.allow_dispose:
+                sh.allow_dispose.append(key)
+            sh.labels[key] = p.label
+        elif p.pkg.resource == "per-version":
             for v, d in active.items():
                 PackageVersionStatus(f"{p.label}@{v}", domain=a.domain, domain_owner=a.domain_owner,
                                      repository=a.repository, format=a.format, namespace=a.namespace,
@@ -400,8 +667,25 @@ def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resourc
         if c:
             changes[p.label] = c
         n = sum(1 for v in c if p.decisions[v].kind == "restore")
+        if p.shape == "repository":
+            # One line per repository resource, not per package: a log line is a call to the engine.
+            sh.stats = [sh.stats[0] + len(p.decisions), sh.stats[1] + len(c), sh.stats[2] + n]
+            continue
         pulumi.log.info(f"{p.label}: {len(p.decisions)} versions managed, {len(c)} to change"
                         + (f" ({n} restore(s))" if n else ""))
+    for sh in sorted(shards.values(), key=lambda x: x.name):
+        pulumi.log.info(f"{sh.name}: {len(sh.packages)} packages, {sh.stats[0]} versions managed, {sh.stats[1]} to "
+                        f"change" + (f" ({sh.stats[2]} restore(s))" if sh.stats[2] else "")
+                        + (f", {len(sh.problems)} package(s) not planned this run" if sh.problems else ""))
+        a = sh.args
+        conn = {k: getattr(a, k) for k in CONNECTION_FIELDS}
+        RepositoryVersionsStatus(sh.name, domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                                 shard=f"{sh.index:02d}/{SHARDS}", packages=dict(sorted(sh.packages.items())),
+                                 decided_by=dict(sorted(sh.decided_by.items())), restoring=sh.restoring or None,
+                                 allow_dispose=sorted(sh.allow_dispose), problems=sh.problems or None,
+                                 recorded=_recorded_shard(ledger, {k: v for k, v in sh.labels.items()
+                                                                   if k not in sh.problems}),
+                                 opts=opts, **conn)
     total = sum(len(c) for c in changes.values())
     return {"packages": len([p for p in plans if p.decisions]), "managed_versions": managed,
             "planned_changes": total, "changes": changes,
@@ -455,7 +739,7 @@ def main() -> None:
                               f"applied: {e}") from None
     loaded: list[spec.LoadedSpec] = []
     try:
-        plans = plan(specs_dir, isolate=True, loaded_out=loaded)
+        plans = plan(specs_dir, isolate=True, loaded_out=loaded, names=known_names(previous))
     except spec.SpecError as e:
         raise pulumi.RunError(str(e)) from None
     for p in plans:
