@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS packages (
     domain TEXT NOT NULL, repo TEXT NOT NULL, format TEXT NOT NULL, namespace TEXT NOT NULL,
     name TEXT NOT NULL, PRIMARY KEY (domain, repo, format, namespace, name)
 );
+CREATE TABLE IF NOT EXISTS package_origins (
+    domain TEXT NOT NULL, repo TEXT NOT NULL, format TEXT NOT NULL, namespace TEXT NOT NULL,
+    name TEXT NOT NULL, publish TEXT NOT NULL, upstream TEXT NOT NULL,
+    PRIMARY KEY (domain, repo, format, namespace, name)
+);
 CREATE TABLE IF NOT EXISTS versions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     domain TEXT NOT NULL, repo TEXT NOT NULL, format TEXT NOT NULL, namespace TEXT NOT NULL,
@@ -395,8 +400,11 @@ class Backend:
     # -- packages ---------------------------------------------------------------------------
 
     @staticmethod
-    def _origin_config() -> dict[str, Any]:
-        return {"restrictions": {"publish": "ALLOW", "upstream": "BLOCK"}}
+    def _origin_config(row: Optional[sqlite3.Row] = None) -> dict[str, Any]:
+        """A package's origin controls (both ALLOW unless seeded otherwise, as for a new package)."""
+        if row is None or row["publish"] is None:
+            return {"restrictions": {"publish": "ALLOW", "upstream": "ALLOW"}}
+        return {"restrictions": {"publish": row["publish"], "upstream": row["upstream"]}}
 
     def list_packages(self, caller: Caller, domain: str, repository: str, domain_owner: Optional[str] = None,
                       format: Optional[str] = None, namespace: Optional[str] = None,
@@ -407,17 +415,25 @@ class Backend:
             self._repo(db, domain, domain_owner, repository)
             if format is not None:
                 rules.parse_enum("format", format, Format)
-            rows = db.execute("SELECT * FROM packages WHERE domain=? AND repo=? ORDER BY format, namespace, name",
-                              (domain, repository)).fetchall()
+            for control, value in (("publish", publish), ("upstream", upstream)):
+                if value is not None and value not in ("ALLOW", "BLOCK"):
+                    raise ValidationException(f"Value '{value}' at '{control}' failed to satisfy constraint: "
+                                              "Member must satisfy enum value set: [ALLOW, BLOCK]")
+            rows = db.execute(
+                "SELECT p.*, o.publish, o.upstream FROM packages p LEFT JOIN package_origins o ON o.domain = p.domain "
+                "AND o.repo = p.repo AND o.format = p.format AND o.namespace = p.namespace AND o.name = p.name "
+                "WHERE p.domain=? AND p.repo=? ORDER BY p.format, p.namespace, p.name", (domain, repository)).fetchall()
             rows = [r for r in rows
                     if (format is None or r["format"] == format)
                     and (namespace is None or r["namespace"] == namespace)
-                    and (not package_prefix or r["name"].startswith(package_prefix))]
+                    and (not package_prefix or r["name"].startswith(package_prefix))
+                    and (publish is None or (r["publish"] or "ALLOW") == publish)
+                    and (upstream is None or (r["upstream"] or "ALLOW") == upstream)]
             page, token = _page(rows, max_results, next_token,
                                 f"pkgs:{domain}:{repository}:{format}:{namespace}:{package_prefix}", 50, 1000)
             out: dict[str, Any] = {"packages": [
                 {"format": r["format"], **self._ns(r["namespace"]), "package": r["name"],
-                 "originConfiguration": self._origin_config()} for r in page]}
+                 "originConfiguration": self._origin_config(r)} for r in page]}
             if token:
                 out["nextToken"] = token
             return out
@@ -426,8 +442,10 @@ class Backend:
                          domain_owner: Optional[str] = None, namespace: Optional[str] = None) -> dict[str, Any]:
         with self.tx() as db:
             ref = self._package_ref(db, domain, domain_owner, repository, format, namespace, package)
+            origin = db.execute("SELECT publish, upstream FROM package_origins WHERE domain=? AND repo=? AND format=? "
+                                "AND namespace=? AND name=?", ref.key).fetchone()
             return {"package": {"format": ref.format.value, **self._ns(ref), "name": ref.package,
-                                "originConfiguration": self._origin_config()}}
+                                "originConfiguration": self._origin_config(origin)}}
 
     # -- package versions -------------------------------------------------------------------
 
@@ -693,6 +711,22 @@ class Backend:
                 ok[v] = {"revision": rows[v]["revision"], "status": Status.Deleted.value}
             return {"successfulVersions": ok, "failedVersions": {}}
 
+    def delete_package(self, caller: Caller, domain: str, repository: str, format: str, package: str,
+                       domain_owner: Optional[str] = None, namespace: Optional[str] = None) -> dict[str, Any]:
+        """DeletePackage: the package and every version of it (and its origin controls) are gone."""
+        with self.tx() as db:
+            ref = self._package_ref(db, domain, domain_owner, repository, format, namespace, package)
+            self.authorize(caller, "DeletePackage", ref.arn(caller.region))
+            origin = db.execute("SELECT publish, upstream FROM package_origins WHERE domain=? AND repo=? AND format=? "
+                                "AND namespace=? AND name=?", ref.key).fetchone()
+            db.execute("DELETE FROM versions WHERE domain=? AND repo=? AND format=? AND namespace=? AND package=?",
+                       ref.key)
+            for table in ("package_origins", "packages"):
+                db.execute(f"DELETE FROM {table} WHERE domain=? AND repo=? AND format=? AND namespace=? AND name=?",
+                           ref.key)
+            return {"deletedPackage": {"format": ref.format.value, **self._ns(ref), "package": ref.package,
+                                       "originConfiguration": self._origin_config(origin)}}
+
     # -- test hooks: change data without the API's checks (called by admin.py, never by the API) --
 
     def seed(self, doc: SeedDoc) -> dict[str, int]:
@@ -716,6 +750,9 @@ class Backend:
                         ref = PackageRef(d.name, owner, r.name, p.format, ns, rules.normalize_name(p.format, p.name))
                         cur = db.execute("INSERT OR IGNORE INTO packages VALUES (?, ?, ?, ?, ?)", ref.key)
                         counts["packages"] += cur.rowcount
+                        if (p.publish, p.upstream) != ("ALLOW", "ALLOW"):
+                            db.execute("INSERT OR REPLACE INTO package_origins VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                       (*ref.key, p.publish, p.upstream))
                         existing = self._version_rows(db, ref)
                         for v in p.versions:
                             if v.version in existing:
@@ -756,7 +793,7 @@ class Backend:
     def reset(self) -> None:
         """Test hook: forget everything (domains, repositories, packages, versions, deny rules, policy)."""
         with self.tx() as db:
-            for table in ("assets", "versions", "packages", "repositories", "domains"):
+            for table in ("assets", "versions", "package_origins", "packages", "repositories", "domains"):
                 db.execute(f"DELETE FROM {table}")
         self.deny_rules = []
         self.policy = None

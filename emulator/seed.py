@@ -46,6 +46,10 @@ class SeedPackage(BaseModel):
     namespace: Optional[str] = None
     name: str
     versions: list[SeedVersion] = Field(default_factory=list, description="entries, or plain version strings")
+    # The package's origin controls (PutPackageOriginConfiguration): ALLOW or BLOCK publishing
+    # directly, and versions from upstreams (an upstream cache's packages ALLOW upstream).
+    publish: Literal["ALLOW", "BLOCK"] = "ALLOW"
+    upstream: Literal["ALLOW", "BLOCK"] = "ALLOW"
 
     @field_validator("versions", mode="before")
     @classmethod

@@ -154,8 +154,8 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh: actual statuses and revisions of every managed version. Versions that vanished
-        drop out of the map, and so does a package that vanished; a repository that vanished
-        returns an empty id. Inputs carry the actual statuses, so drift shows in `preview --diff`."""
+        drop out of the map, and so does a package that vanished (the resource stays, possibly
+        empty: the program decides whether it is still needed). Inputs carry the actual statuses, so drift shows in `preview --diff`."""
         args = RepositoryVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         keys = list(args.packages)
 
@@ -170,8 +170,6 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
                 found = dict(pool.map(one, keys))
         except ProviderError as e:
             raise lifecycle.refresh_error(args.package_args(keys[0]), e) from None
-        if keys and all(v is None for v in found.values()) and _repository_gone(args):
-            return ReadResult(id_="", outs={})
         observed = {k: v for k, v in found.items() if v is not None}
         outs = _outputs(args, observed, props.get("original") or {}, _owned(props))
         return ReadResult(id_=id_, outs=outs, inputs=lifecycle.strip(outs, OUTPUT_FIELDS))
@@ -212,14 +210,6 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         """Writes nothing: every version is left as it is. Restoring original statuses is a change
         the stack program plans (and the preview shows) before the resource is removed, never a
         side effect of deleting it; so `pulumi destroy` never changes a status."""
-
-
-def _repository_gone(args: RepositoryVersionsStatusArgs) -> bool:
-    try:
-        api.list_packages(args)
-    except NotFound:
-        return True
-    return False
 
 
 def _observe(args: RepositoryVersionsStatusArgs, props: Mapping[str, Any], wanted: Mapping[str, Mapping[str, str]],

@@ -86,6 +86,13 @@ def list_packages(repo: RepositoryArgs) -> list[ListedPackage]:
     with _packages_lock:
         if k in _packages:
             return list(_packages[k])
+    shared = listing_cache.get(("packages", k), config.stack_config().cache_ttl_seconds)
+    if shared is not None and isinstance(shared.get("packages"), list):
+        # Listed by an earlier process of this pulumi command (`up` runs the program for its preview too).
+        cached = [ListedPackage(*item) for item in shared["packages"]]
+        with _packages_lock:
+            _packages[k] = cached
+        return list(cached)
     client = config.client_for(repo)
     out: list[ListedPackage] = []
     try:
@@ -105,6 +112,8 @@ def list_packages(repo: RepositoryArgs) -> list[ListedPackage]:
                            "reading")
     with _packages_lock:
         _packages[k] = out
+    listing_cache.put(("packages", k), {"packages": [[p.format, p.namespace, p.package, p.publish, p.upstream]
+                                                     for p in out]})
     return list(out)
 
 

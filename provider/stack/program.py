@@ -338,6 +338,34 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
     return plans
 
 
+def vanished(plans: list[PackagePlan], previous: PreviousState, loaded: list[spec.LoadedSpec],
+             discovery: Discovery = list_packages) -> dict[str, int]:
+    """Packages a policy managed in the last run that their repository no longer lists (deleted
+    since): label -> how many of its versions the stack managed. Reported, never an error."""
+    planned = {p.label for p in plans}
+    with_policies = {_repository_key(ls.spec.domain, ls.spec.domain_owner or config.stack_config().domain_owner,
+                                     ls.spec.repository) for ls in loaded if ls.spec.policies}
+    listed: dict[tuple[str, str, str], set[tuple[str, str, str]]] = {}
+    out: dict[str, int] = {}
+    for r in previous.resources:
+        if r.kind != "repository" or r.label in planned or r.label in out:
+            continue
+        rk = _repository_key(str(r.inputs.get("domain")), r.inputs.get("domain_owner"), str(r.inputs.get("repository")))
+        if rk not in with_policies:
+            continue
+        if rk not in listed:
+            try:
+                listed[rk] = {package_key(x.format, x.namespace, x.package) for x in
+                              discovery(RepositoryArgs(domain=rk[0], domain_owner=rk[1] or None, repository=rk[2]))}
+            except ProviderError:
+                listed[rk] = set()
+                continue
+        key = package_key(str(r.inputs.get("format")), r.inputs.get("namespace"), str(r.inputs.get("package")))
+        if listed[rk] and key not in listed[rk]:
+            out[r.label] = len(r.owned)
+    return out
+
+
 def known_names(previous: PreviousState) -> dict[tuple[Any, ...], str]:
     """(domain, repository, *package_key) -> the package name as this stack's state spells it."""
     out: dict[tuple[Any, ...], str] = {}
@@ -751,6 +779,10 @@ def main() -> None:
                 + (" ..." if len(p.kept) > 10 else ""))
         for problem in p.problems:
             pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
+    gone = [f"{label}: no longer in the repository (ListPackages does not list it); its {count} managed version(s) "
+            f"leave management" for label, count in sorted(vanished(plans, previous, loaded).items())]
+    for w in gone:
+        pulumi.log.warn(w)
     plans, skipped = with_restores(plans, previous, loaded=loaded)
     awaiting: dict[str, dict[str, str]] = {}
     reviewed_file = os.environ.get(reviewed.ENV)
@@ -789,7 +821,7 @@ def main() -> None:
         Path(plan_file).write_text(json.dumps({
             "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
             "awaiting_review": awaiting,
-            "warnings": [w for p in plans for w in p.warnings], "kept_in_use": kept_report(plans)},
+            "warnings": [w for p in plans for w in p.warnings] + gone, "kept_in_use": kept_report(plans)},
             indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
     pulumi.export("changes", changes_output(summary["changes"]))

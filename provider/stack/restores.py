@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping, Optional
 
-from provider._core.errors import ProviderError
+from provider._core.errors import NotFound, ProviderError
 from provider._core.model import (
     CONNECTION_FIELDS,
     IDENTITY_FIELDS,
@@ -191,6 +191,8 @@ def plan_restores(current: list[Current], previous: PreviousState, listing: List
                     continue  # nothing says where the package is: nothing can be read or restored
                 try:
                     live = listing(package_args(record))
+                except NotFound:
+                    live = {}  # the package was deleted: none of its versions can be restored
                 except ProviderError as e:
                     live = e
                 lives[label] = live
