@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from emulator.testing import ROOT, EmulatorProcess, client
+from provider.cli.summary import summarize
 from tests.pulumi_harness import Stack, json_documents, new_stack, pulumi_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not pulumi_available(), reason="run through scripts/test")]
@@ -111,7 +112,10 @@ def test_a_policy_follows_the_repository_as_packages_come_and_go(emulator: Emula
     pre = s.run("preview", "--json", env={"CODEARTIFACT_STATUS_PLAN": str(plan)})
     changes = json.loads(plan.read_text())["changes"]
     assert set(changes) == {"dom/repo/npm/vue"} and len(changes["dom/repo/npm/vue"]) == 3
-    assert "dom/repo/npm/react" in " ".join(pre.stdout.split()), "the vanished package is reported"
+    assert "dom/repo/npm/react: no longer in the repository" in pre.stdout, "the vanished package is reported"
+    comment = summarize(json.dumps(json_documents(pre.stdout)[-1]), plan.read_text())
+    assert "| `dom/repo/npm/vue` | Published → Archived | 3 |" in comment, comment
+    assert "no longer in the repository" in comment
     assert ops(emulator).get("ListPackages") == 1  # one page for the repository, however many policies
     up = s.run("up", "--yes", "--skip-preview")
     assert [live(emulator)[("vue", v)] for v in V4] == ["Archived", "Archived", "Archived", "Published"]

@@ -18,9 +18,11 @@ from typing import Any, Optional
 from provider._core.model import package_label
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
+from provider.repository_versions_status import RepositoryVersionsStatus
 from provider.rules import ecosystems
 
-OURS = (PackageVersionsStatus._resource_type_name, PackageVersionStatus._resource_type_name)
+OURS = (PackageVersionsStatus._resource_type_name, PackageVersionStatus._resource_type_name,
+        RepositoryVersionsStatus._resource_type_name)
 SHOWN_VERSIONS = 12
 
 
@@ -46,23 +48,44 @@ def collect(preview: dict[str, Any], plan: Optional[dict[str, Any]] = None) -> d
         if not str(state.get("type", "")).endswith(OURS):
             continue
         op = step.get("op")
-        label = package_label((step.get("newState") or {}).get("inputs") or (step.get("oldState") or {}).get("outputs") or {})
-        new, rules = _statuses(step.get("newState"), "inputs")
-        old, _ = _statuses(step.get("oldState"), "outputs")
         if op in ("delete", "delete-replaced", "discard"):
             continue  # no longer managed: versions are left as they are
         if op not in ("create", "update", "same", "replace", "create-replacement"):
             continue
-        for version, to in new.items():
-            before = old.get(version)
-            if before is None and plan is not None:
-                # Adopted: the program's plan lists every version it changes; others are already there.
-                before = planned.get(label, {}).get(version, {}).get("from", to)
-            if before == to:
-                continue
-            out[label].append({"version": version, "from": before or "(adopted; current status unknown)",
-                               "to": to, "rule": rules.get(version, "")})
+        for label, new, rules, old in _packages_of(step):
+            _collect_package(out, planned, plan is not None, label, new, rules, old)
     return dict(out)
+
+
+def _packages_of(step: dict[str, Any]) -> list[tuple[str, dict[str, str], dict[str, str], dict[str, str]]]:
+    """(label, new statuses, rules, old statuses) per package of a step: one for a package or
+    version resource, one per package of a repository resource."""
+    new_state, old_state = step.get("newState") or {}, step.get("oldState") or {}
+    ins, outs = new_state.get("inputs") or {}, old_state.get("outputs") or {}
+    if "packages" in ins or "packages" in outs:
+        where = ins or outs
+        base = {k: where.get(k) for k in ("domain", "repository")}
+        decided = ins.get("decided_by") or {}
+        old_all = outs.get("packages") or {}
+        return [(package_label(base) + "/" + key, dict(versions or {}), dict(decided.get(key) or {}),
+                 dict(old_all.get(key) or {})) for key, versions in (ins.get("packages") or {}).items()]
+    label = package_label(ins or outs)
+    new, rules = _statuses(new_state, "inputs")
+    old, _ = _statuses(old_state, "outputs")
+    return [(label, new, rules, old)]
+
+
+def _collect_package(out: dict[str, list[dict[str, str]]], planned: dict[str, Any], have_plan: bool, label: str,
+                     new: dict[str, str], rules: dict[str, str], old: dict[str, str]) -> None:
+    for version, to in new.items():
+        before = old.get(version)
+        if before is None and have_plan:
+            # Adopted: the program's plan lists every version it changes; others are already there.
+            before = planned.get(label, {}).get(version, {}).get("from", to)
+        if before == to:
+            continue
+        out[label].append({"version": version, "from": before or "(adopted; current status unknown)",
+                           "to": to, "rule": rules.get(version, "")})
 
 
 GITHUB_COMMENT_LIMIT = 65536
