@@ -413,6 +413,9 @@ class Backend:
                       upstream: Optional[str] = None) -> dict[str, Any]:
         with self.tx() as db:
             self._repo(db, domain, domain_owner, repository)
+            owner = db.execute("SELECT owner FROM domains WHERE name = ?", (domain,)).fetchone()["owner"]
+            self.authorize(caller, "ListPackages",
+                           f"arn:aws:codeartifact:{caller.region}:{owner}:repository/{domain}/{repository}")
             if format is not None:
                 rules.parse_enum("format", format, Format)
             for control, value in (("publish", publish), ("upstream", upstream)):

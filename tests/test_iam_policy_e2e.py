@@ -116,3 +116,50 @@ def test_the_generated_policy_is_exactly_enough(emulator: EmulatorProcess, tmp_p
                     assert got[(pkg, version)] != status, (removed, got)
                 else:
                     assert got[(pkg, version)] == status, (removed, got)
+
+
+POLICY_SPEC = """domain: dom
+domain_owner: "111122223333"
+repository: repo
+policies:
+  - name: npm-releases
+    select: {formats: [npm], include: ["ch*"]}
+    rules:
+      - {name: old, status: Archived, match: {range: "<2"}}
+"""
+
+
+def test_a_repository_policy_is_granted_discovery_and_its_package_patterns(emulator: EmulatorProcess,
+                                                                          tmp_path: Path) -> None:
+    specs = tmp_path / "policy-specs"
+    specs.mkdir()
+    (specs / "repo.yaml").write_text(POLICY_SPEC)
+    r = subprocess.run([sys.executable, "-m", "provider", "iam-policy", "--specs", str(specs), "--region", "us-east-1"],
+                       cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin"})
+    assert r.returncode == 0, r.stderr
+    policy = json.loads(r.stdout)
+    grants = sorted((arn, tuple(s["Action"])) for s in policy["Statement"] for arn in s["Resource"])
+    assert grants == [
+        ("arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/npm/*/ch*",
+         ("codeartifact:ListPackageVersions", "codeartifact:UpdatePackageVersionsStatus")),
+        ("arn:aws:codeartifact:us-east-1:111122223333:repository/dom/repo", ("codeartifact:ListPackages",))]
+
+    def up(name: str, doc: dict[str, Any]) -> tuple[int, str]:
+        emulator.reset()
+        emulator.seed(SEED)
+        emulator.admin("policy", doc)
+        s = new_stack(tmp_path / name, (ROOT / "__main__.py").read_text(), files={"specs/repo.yaml": POLICY_SPEC},
+                      refresh_always=True)
+        for k, v in (("endpointUrl", emulator.url), ("region", "us-east-1")):
+            s.config(f"codeartifact:{k}", v)
+        p = s.run("up", "--yes", "--skip-preview", expect=None)
+        return p.returncode, p.stdout + p.stderr
+
+    code, out = up("full", policy)
+    assert code == 0, out[-3000:]
+    assert statuses(emulator)[("chalk", "1.0.0")] == "Archived"
+    discovery = next(i for i, st in enumerate(policy["Statement"]) if st["Action"] == ["codeartifact:ListPackages"])
+    code, out = up("no-discovery", without(policy, discovery,
+                                           "arn:aws:codeartifact:us-east-1:111122223333:repository/dom/repo"))
+    assert code != 0 and "not authorized to perform: codeartifact:ListPackages" in out
+    assert statuses(emulator)[("chalk", "1.0.0")] == "Published", "nothing is applied when discovery is denied"

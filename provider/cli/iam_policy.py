@@ -15,6 +15,12 @@ the default; `inline`, 10,240 for a role's inline policy) is split into numbered
 together grant exactly the same, and the command says so on stderr: never a silently oversized
 policy.
 
+A repository policy (`policies:`) is granted codeartifact:ListPackages on its repository's ARN (it
+discovers the packages every run) and the package actions on ARN patterns built from its `select`
+(each format, namespace glob and `include` glob; `*` where the selection says nothing): IAM's
+wildcards mean the same as the spec's globs, but `exclude` and the origin-control filters cannot be
+said in an ARN, so the grant covers every package the includes name.
+
 Not covered, on purpose: restores of a package removed from the specs need its statement until
 the `up` that restores it has run (apply with the previous policy, then tighten); `adopt`,
 `snapshot` and `init --from-live` also need codeartifact:ListPackages on the repository.
@@ -31,6 +37,7 @@ from provider.rules import conditions, spec
 
 READ_AND_UPDATE = ["codeartifact:ListPackageVersions", "codeartifact:UpdatePackageVersionsStatus"]
 DISPOSE = ["codeartifact:DisposePackageVersions"]
+DISCOVER = ["codeartifact:ListPackages"]
 _ORDER = ["codeartifact:ListPackageVersions", "codeartifact:DescribePackageVersion",
           "codeartifact:UpdatePackageVersionsStatus"]
 
@@ -43,6 +50,20 @@ def package_arn(partition: str, region: str, owner: str, domain: str, repository
                 namespace: Optional[str], package: str) -> str:
     return (f"arn:{partition}:codeartifact:{region}:{owner}:package/{domain}/{repository}/{fmt}/"
             f"{normalized_name(fmt, namespace)}/{normalized_name(fmt, package)}")
+
+
+def policy_arns(partition: str, region: str, owner: str, domain: str, repository: str,
+                select: spec.PackageSelect) -> list[str]:
+    """The package ARN patterns a repository policy's selection covers (IAM wildcards)."""
+    out: list[str] = []
+    for fmt in select.formats or ["*"]:
+        for ns in select.namespaces if select.namespaces is not None else ["*"]:
+            for name in select.include:
+                n_ns = ns if fmt == "*" or ns == "*" else normalized_name(fmt, ns)
+                n_name = name if fmt == "*" else normalized_name(fmt, name)
+                out.append(f"arn:{partition}:codeartifact:{region}:{owner}:package/{domain}/{repository}/{fmt}/"
+                           f"{n_ns}/{n_name}")
+    return list(dict.fromkeys(out))
 
 
 LIMITS = {"managed": 6144, "inline": 10240}
@@ -60,7 +81,8 @@ def _document(grants: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
         by_actions.setdefault(actions, []).append(arn)
     statements = []
     for actions, arns in by_actions.items():
-        sid = "DisposeOptedInPackages" if actions == tuple(DISPOSE) else "ReadAndSetStatus"
+        sid = ("DisposeOptedInPackages" if actions == tuple(DISPOSE) else
+               "DiscoverPackages" if actions == tuple(DISCOVER) else "ReadAndSetStatus")
         statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": arns})
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -92,6 +114,23 @@ def grants(specs_dir: Path, region: str, account: Optional[str], partition: str 
             if p.allow_dispose:
                 mine.append((tuple(DISPOSE), arn))
             out.append(mine)
+        for pol in ls.spec.policies:
+            repo_arn = f"arn:{partition}:codeartifact:{region}:{owner}:repository/{ls.spec.domain}/{ls.spec.repository}"
+            mine = [] if repo_arn in seen else [(tuple(DISCOVER), repo_arn)]
+            seen.add(repo_arn)
+            needed = {a for c in conditions.used_by(list(pol.rules)) for a in c.actions}
+            actions = tuple(sorted({*READ_AND_UPDATE, *needed},
+                                   key=lambda a: (_ORDER.index(a) if a in _ORDER else len(_ORDER), a)))
+            dispose = pol.allow_dispose or any(p.allow_dispose for p in ls.spec.packages)
+            for arn in policy_arns(partition, region, owner, ls.spec.domain, ls.spec.repository, pol.select):
+                if arn in seen:
+                    continue
+                seen.add(arn)
+                mine.append((actions, arn))
+                if dispose:
+                    mine.append((tuple(DISPOSE), arn))
+            if mine:
+                out.append(mine)
     if missing:
         raise PolicyError(f"{', '.join(missing)}: no `domain_owner`; give the account with --account")
     if not out:
