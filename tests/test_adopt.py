@@ -91,3 +91,27 @@ def test_adopt_points_the_spec_at_a_folder_of_sboms_and_refuses_bad_ones(provide
     out.unlink()
     r = subprocess.run(cmd, cwd=ROOT, env=aws_env(), capture_output=True, text=True)
     assert r.returncode == 1 and "broken.cdx.json: not valid JSON" in r.stderr and not out.exists()
+
+
+def test_adopting_with_a_policy_writes_one_policy_that_changes_nothing(provider_env: EmulatorProcess,
+                                                                      tmp_path: Path) -> None:
+    """`adopt --policy`: one policy instead of an entry per package; it validates, plans zero
+    changes and manages every version (so every original is recorded by the first `up`)."""
+    provider_env.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+        {"format": "npm", "name": f"p{i:03d}", "versions": [
+            "1.0.0", {"version": "1.1.0", "status": "Unlisted"}, {"version": "1.2.0", "status": "Archived"},
+            {"version": "0.9.0", "status": "Disposed"}]} for i in range(120)]}]}]})
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    out = specs / "repo.yaml"
+    subprocess.run([sys.executable, "-m", "provider", "adopt", "--policy", "--domain", "dom", "--repository", "repo",
+                    "--endpoint-url", provider_env.url, "--region", "us-east-1", "-o", str(out)],
+                   cwd=ROOT, env=aws_env(), check=True, capture_output=True, text=True)
+    doc = yaml.safe_load(out.read_text())
+    assert doc["packages"] == [] and len(doc["policies"]) == 1
+    assert doc["policies"][0]["select"] == {"formats": ["npm"]}
+    assert len(out.read_text().splitlines()) < 30, "one policy, not an entry per package"
+    plans = program.plan(specs)
+    assert len(plans) == 120 and all(p.shape == "repository" for p in plans)
+    assert sum(len(p.changes()) for p in plans) == 0
+    assert sum(len(p.decisions) for p in plans) == 120 * 3  # a Disposed version is settled: never managed

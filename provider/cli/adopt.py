@@ -71,12 +71,42 @@ def in_use_entries(paths: list[str], output: str | None) -> list[str]:
     return entries
 
 
+# Rules that keep every version in the status it has: with them, a policy adopts a whole repository
+# without changing anything (each version's original is recorded by the first `up`).
+KEEP_RULES = [{"name": f"keep-{s.lower()}", "status": s, "match": {"status": [s]}}
+              for s in ("Published", "Unlisted", "Archived")]
+
+
+def adopted_policy(a: argparse.Namespace, packages: list[dict[str, Any]]) -> dict[str, Any]:
+    """One policy over what was asked for (the formats found, the namespace/package given)."""
+    select: dict[str, Any] = {}
+    formats = sorted({p["format"] for p in packages}) if not a.format else [a.format]
+    if formats:
+        select["formats"] = formats
+    if a.namespace:
+        select["namespaces"] = [a.namespace]
+    if a.package:
+        select["include"] = [a.package]
+    return {"name": "adopted", "select": select, "rules": KEEP_RULES}
+
+
 def adopt(a: argparse.Namespace) -> str:
     in_use = in_use_entries(list(getattr(a, "in_use", None) or []), getattr(a, "output", None))
     config.set_stack_config(config.StackConfig(region=a.region, endpoint_url=a.endpoint_url, profile=a.profile))
     base = RepositoryArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository)
     client = config.client_for(base)
     packages = []
+    if getattr(a, "policy", False):
+        found = _packages(client, a)
+        doc: dict[str, Any] = {"domain": a.domain, **({"domain_owner": a.domain_owner} if a.domain_owner else {}),
+                               "repository": a.repository, **({"in_use": in_use} if in_use else {}),
+                               "policies": [adopted_policy(a, found)], "packages": []}
+        header = ("# yaml-language-server: $schema=../docs/spec.schema.json\n"
+                  f"# Adopted from {a.domain}/{a.repository} ({len(found)} packages now) by `python -m provider adopt "
+                  f"--policy`.\n# Every package the policy selects, published later too, is kept in its current "
+                  f"status: applying it changes nothing.\n# Replace the keep-* rules with your own (see docs/specs.md, "
+                  f"Repository policies), then review `pulumi preview`.\n")
+        return header + yaml.safe_dump(doc, sort_keys=False, width=120)
     for p in _packages(client, a):
         args = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, **p)
         observed = api.observe(args)
@@ -91,7 +121,7 @@ def adopt(a: argparse.Namespace) -> str:
         # An already-Disposed version declared Disposed is settled: it needs no opt-in.
         entry["versions"] = versions
         packages.append(entry)
-    doc: dict[str, Any] = {"domain": a.domain}
+    doc = {"domain": a.domain}
     if a.domain_owner:
         doc["domain_owner"] = a.domain_owner
     doc["repository"] = a.repository

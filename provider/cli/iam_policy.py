@@ -56,7 +56,8 @@ def policy_arns(partition: str, region: str, owner: str, domain: str, repository
                 select: spec.PackageSelect) -> list[str]:
     """The package ARN patterns a repository policy's selection covers (IAM wildcards)."""
     out: list[str] = []
-    for fmt in select.formats or ["*"]:
+    formats: list[str] = [str(f) for f in select.formats] if select.formats else ["*"]
+    for fmt in formats:
         for ns in select.namespaces if select.namespaces is not None else ["*"]:
             for name in select.include:
                 n_ns = ns if fmt == "*" or ns == "*" else normalized_name(fmt, ns)

@@ -76,6 +76,9 @@ def _main(argv: Optional[list[str]] = None) -> int:
     a.add_argument("--region")
     a.add_argument("--profile")
     a.add_argument("-o", "--output", help="file to write (default: stdout)")
+    a.add_argument("--policy", action="store_true",
+                   help="adopt with one repository policy (every package, discovered each run, kept in its current "
+                        "status by three rules) instead of one pinned entry per package")
     a.add_argument("--in-use", action="append", default=[], metavar="PATH",
                    help="SBOMs / lockfiles (a file, folder or glob) of the services that consume these packages: "
                         "written as the spec's `in_use` (relative to the spec) after checking every file reads")
@@ -86,6 +89,9 @@ def _main(argv: Optional[list[str]] = None) -> int:
     i.add_argument("--repository", required=True)
     i.add_argument("--from-live", action="store_true",
                    help="specs/ pins every live version to its current status (read-only; as `adopt`)")
+    i.add_argument("--policy", action="store_true",
+                   help="adopt with one repository policy (every package, discovered each run, kept in its current "
+                        "status by three rules) instead of one pinned entry per package")
     i.add_argument("--format")
     i.add_argument("--namespace")
     i.add_argument("--package")
