@@ -40,19 +40,19 @@ class TokenBucket:
         self._lock = threading.Lock()
 
     def take(self) -> float:
-        """Takes one token; returns the seconds waited for it."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return waited
-                wait = (1.0 - self._tokens) / self.rate
+        """Takes one token, waiting for it if none is saved up; returns the seconds waited. A
+        caller reserves its slot under the lock (the count may go below zero: a debt the next
+        callers wait behind) and sleeps outside it, so concurrent callers queue in order and the
+        rate holds without busy loops."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
             self._sleep(wait)
-            waited += wait
+        return wait
 
 
 class Pacer:

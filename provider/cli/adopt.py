@@ -39,7 +39,9 @@ def _packages(client: Any, a: argparse.Namespace) -> list[dict[str, Any]]:
     try:
         for page in client.get_paginator("list_packages").paginate(**kwargs):
             for p in page.get("packages", []):
-                out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"]})
+                restrictions = (p.get("originConfiguration") or {}).get("restrictions") or {}
+                out.append({"format": p["format"], "namespace": p.get("namespace"), "package": p["package"],
+                            "publish": restrictions.get("publish"), "upstream": restrictions.get("upstream")})
     except BotoCoreError:
         raise  # a missing setting (region, credentials): the CLI says what to set, in one line
     except ClientError as exc:
@@ -108,7 +110,8 @@ def adopt(a: argparse.Namespace) -> str:
                   f"Repository policies), then review `pulumi preview`.\n")
         return header + yaml.safe_dump(doc, sort_keys=False, width=120)
     for p in _packages(client, a):
-        args = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository, **p)
+        args = PackageArgs(domain=a.domain, domain_owner=a.domain_owner, repository=a.repository,
+                           **{k: p.get(k) for k in ("format", "namespace", "package")})
         observed = api.observe(args)
         versions = {v: observed[v].status for v in sort_versions(args.format, list(observed))
                     if observed[v].status in DESIRED_STATUSES}

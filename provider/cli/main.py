@@ -294,7 +294,7 @@ def _plan(args: argparse.Namespace) -> int:
         loaded: list[spec.LoadedSpec] = []
         plans = program.plan(Path(args.specs), now, snapshot.listing(snap), allow_dispose=args.allow_dispose,
                              default_owner=args.domain_owner or "", describing=program.no_describe,
-                             loaded_out=loaded)
+                             loaded_out=loaded, discovery=snapshot.discovery(snap))
         lacking = snapshot.missing_data(snap, loaded)
         if lacking:
             raise spec.SpecError(lacking)
@@ -310,7 +310,7 @@ def _plan(args: argparse.Namespace) -> int:
         for w in p.warnings:
             print(f"warning: {w}", file=sys.stderr)
     report: list[dict[str, Any]] = [{"package": p.label,
-                                     "spec": f"{p.file.name}:{p.file.line(('packages', p.index))}" if p.file else
+                                     "spec": p.spec_line() if p.file else
                                      "(removed from the specs: restores)",
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
                              "change": p.live[v].status != d.status} for v, d in p.decisions.items()],

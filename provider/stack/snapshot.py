@@ -41,6 +41,10 @@ class SnapshotPackage(BaseModel):
     format: Format
     namespace: Optional[str] = None
     package: str
+    publish: Optional[Literal["ALLOW", "BLOCK"]] = Field(None, description="origin control (ListPackages): needed by "
+                                                                           "policies that select by it")
+    upstream: Optional[Literal["ALLOW", "BLOCK"]] = Field(None, description="origin control (ListPackages): needed by "
+                                                                            "policies that select by it")
     versions: list[SnapshotVersion]
 
 
@@ -104,6 +108,20 @@ def listing(snap: Snapshot) -> Any:
     return read
 
 
+def discovery(snap: Snapshot) -> Any:
+    """A ListPackages stand-in for `program.plan` that answers from the snapshot (NotFound for a
+    repository the snapshot does not hold)."""
+    from provider._core.api import ListedPackage
+
+    def listed(repo: RepositoryArgs) -> list[ListedPackage]:
+        for r in snap.repositories:
+            if (r.domain, r.repository) == (repo.domain, repo.repository):
+                return [ListedPackage(p.format, p.namespace, p.package, p.publish, p.upstream) for p in r.packages]
+        raise NotFound("reading", [VersionFailure(f"{repo.domain}/{repo.repository}@*", "NOT_FOUND",
+                                                  f"the snapshot has no repository {repo.domain}/{repo.repository}")])
+    return listed
+
+
 def take(base: RepositoryArgs, packages: list[dict[str, Any]], published_time: bool = True) -> Snapshot:
     """Reads the listed packages from the service (ListPackageVersions; DescribePackageVersion per
     version for published times). Read-only."""
@@ -111,11 +129,13 @@ def take(base: RepositoryArgs, packages: list[dict[str, Any]], published_time: b
 
     out: list[SnapshotPackage] = []
     for p in packages:
-        args = PackageArgs(domain=base.domain, domain_owner=base.domain_owner, repository=base.repository, **p)
+        args = PackageArgs(domain=base.domain, domain_owner=base.domain_owner, repository=base.repository,
+                           **{k: p.get(k) for k in ("format", "namespace", "package")})
         observed = api.observe(args)  # in the service's order: newest published first
         rank = {v: i for i, v in enumerate(observed)}
         published = api.published_times(args, list(observed)) if published_time else {}
-        out.append(SnapshotPackage(format=args.format, namespace=args.namespace, package=args.package, versions=[
+        out.append(SnapshotPackage(format=args.format, namespace=args.namespace, package=args.package,
+                                   publish=p.get("publish"), upstream=p.get("upstream"), versions=[
             SnapshotVersion(version=v, status=Status(o.status), revision=o.revision,
                             published_time=datetime.fromtimestamp(t, timezone.utc) if (t := published.get(v)) else None,
                             origin=o.origin, publish_rank=rank[v]) for v, o in sorted(observed.items())]))
@@ -138,6 +158,30 @@ def missing_data(snap: Snapshot, loaded: list[Any]) -> list[str]:
              for r in snap.repositories for p in r.packages}
     problems: list[str] = []
     for ls in loaded:
+        for j, pol in enumerate(ls.spec.policies):
+            controls = [c for c in ("publish", "upstream") if getattr(pol.select, c) is not None]
+            repo_packages = [p for r in snap.repositories
+                             if (r.domain, r.repository) == (ls.spec.domain, ls.spec.repository) for p in r.packages]
+            no_controls = [p.package for p in repo_packages if any(getattr(p, c) is None for c in controls)]
+            if controls and no_controls:
+                problems.append(f"{ls.name}:{ls.line(('policies', j, 'select'))}: policies[{j}] ({pol.name}): "
+                                f"select.{'/'.join(controls)} needs each package's origin controls, which the snapshot "
+                                f"lacks for {', '.join(no_controls[:3])}{' ...' if len(no_controls) > 3 else ''}: take it "
+                                f"again with `python -m provider snapshot`")
+            selected = [p for p in repo_packages if pol.select.selects(p.format, p.namespace, p.package,
+                                                                       {"publish": p.publish, "upstream": p.upstream})]
+            for k, rule in enumerate(pol.rules):
+                for c in conditions.used_by([rule]):
+                    for name in sorted(c.needs):
+                        missing = [f"{p.package}@{v.version}" for p in selected for v in p.versions
+                                   if getattr(v, name) is None
+                                   and not (name == "published_time" and v.status == "Unfinished")]
+                        if missing:
+                            problems.append(
+                                f"{ls.name}:{ls.line(('policies', j, 'rules', k))}: policies[{j}].rules[{k}] "
+                                f"({rule.name}): {c.field} needs each version's {name.replace('_', ' ')}, which the "
+                                f"snapshot lacks for {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}: "
+                                f"take it again with `python -m provider snapshot`")
         for i, pkg in enumerate(ls.spec.packages):
             held = index.get(_key(ls.spec.domain, ls.spec.repository, pkg.format, pkg.namespace, pkg.package))
             if held is None:
