@@ -7,7 +7,7 @@ that path is a public contract.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 import pulumi
 from pulumi.dynamic import (
@@ -77,6 +77,7 @@ class PackageVersionStatusProvider(ResourceProvider):
 
         Contract: raises NotFound (naming the version) if it does not exist, and nothing is applied."""
         lifecycle.raise_problem(props)
+        props = lifecycle.parsed(props)
         args = PackageVersionStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         try:
             obs = api.find_version(args, args.version)
@@ -119,6 +120,7 @@ class PackageVersionStatusProvider(ResourceProvider):
         Contract: a change made by someone else since that read fails closed (ConflictError naming
         the version, expected vs actual) and nothing is overwritten."""
         lifecycle.raise_problem(news)
+        news = lifecycle.parsed(news)
         args = PackageVersionStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
         current, revision = olds.get("status"), olds.get("revision")
         original = str(olds.get("original_status") or current)
@@ -168,7 +170,7 @@ class PackageVersionStatus(Resource, module="codeartifact", name="PackageVersion
                  restoring: Optional[bool] = None, region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Mapping[str, Any]]] = None,
+                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Union[str, Mapping[str, Any]]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,

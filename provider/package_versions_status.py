@@ -8,7 +8,7 @@ is stored in state: a public contract.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 import pulumi
 from pulumi.dynamic import (
@@ -99,6 +99,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         Contract: if any declared version does not exist, raises NotFound naming every missing
         version and applies nothing."""
         lifecycle.raise_problem(props)
+        props = lifecycle.parsed(props)
         args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         observed = api.observe(args)
         changes, missing = changes_for(args.versions, observed)
@@ -142,6 +143,7 @@ class PackageVersionsStatusProvider(ResourceProvider):
         naming each, expected vs actual); the rest of the package is still applied, and the state
         records what was (a partial failure: the engine keeps these outputs with the old inputs)."""
         lifecycle.raise_problem(news)
+        news = lifecycle.parsed(news)
         args = PackageVersionsStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
         last = _last_read(olds)
         owned = _owned(olds)
@@ -208,7 +210,7 @@ class PackageVersionsStatus(Resource, module="codeartifact", name="PackageVersio
                  region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Mapping[str, Any]]] = None,
+                 problem: Optional[str] = None, recorded: Optional[pulumi.Input[Union[str, Mapping[str, Any]]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "format": format,

@@ -15,7 +15,7 @@ contract.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 import pulumi
 from pulumi.dynamic import (
@@ -144,6 +144,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         applies nothing and fails, naming every missing version; every other package is applied;
         the state then records exactly what each package's writes did (a partial failure)."""
         args = RepositoryVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
+        props = lifecycle.parsed(props)
         observed, original, failures = _observe(args, props, args.packages, {}, {})
         owned: Listing = {k: dict(v) for k, v in observed.items()}
         changes = _changes(args, props, observed, {}, failures)
@@ -186,6 +187,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         every other package is applied, and the state records what was (a partial failure: the
         engine keeps these outputs with the old inputs, so the next run tries the rest again)."""
         args = RepositoryVersionsStatusArgs.model_validate(lifecycle.strip(news, OUTPUT_FIELDS))
+        news = lifecycle.parsed(news)
         last = _last_read(olds)
         owned = _owned(olds)
         original = {k: dict(v) for k, v in (olds.get("original") or {}).items()}
@@ -336,7 +338,7 @@ class RepositoryVersionsStatus(Resource, module="codeartifact", name="Repository
                  problems: Optional[Mapping[str, str]] = None, region: Optional[str] = None,
                  endpoint_url: Optional[str] = None, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, max_attempts: Optional[int] = None,
-                 recorded: Optional[pulumi.Input[Mapping[str, Any]]] = None,
+                 recorded: Optional[pulumi.Input[Union[str, Mapping[str, Any]]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         props: dict[str, Any] = {
             "domain": domain, "domain_owner": domain_owner, "repository": repository, "shard": shard,

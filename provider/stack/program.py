@@ -622,12 +622,35 @@ def _recorded(ledger: Optional[StatusLedger], label: str, version: Optional[str]
     if ledger is None:
         return None
 
-    def pick(both: list[Any]) -> dict[str, Any]:
+    def pick(both: tuple[Any, Any]) -> str:
         originals, left = (both[0] or {}).get(label) or {}, (both[1] or {}).get(label) or {}
         wanted = [version] if version is not None else list(left)
-        return {v: {"original": originals.get(v), "left": sorted({str(s[0]) for s in left[v] if s})}
-                for v in wanted if v in left}
-    return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
+        return _json({v: {"original": originals.get(v), "left": sorted({str(s[0]) for s in left[v] if s})}
+                      for v in wanted if v in left})
+    return _ledger_record(ledger).apply(pick)
+
+
+_records: dict[int, Any] = {}
+
+
+def _ledger_record(ledger: StatusLedger) -> Any:
+    """The ledger's (originals, left) as one Output, made once per ledger. Not `Output.all`: that
+    lifts each argument's *value* deeply (every element of the two mappings becomes an Output of
+    its own), which for each resource given the record cost a copy of the whole ledger in Outputs
+    (bench/RESULTS-policies.md: 1,000 packages took 90 s and 1.5 GB in the program before)."""
+    key = id(ledger)
+    if key not in _records:
+        _records.clear()
+        def with_originals(left: Any) -> Any:
+            return ledger.originals.apply(lambda originals: (originals, left))
+        _records[key] = ledger.left.apply(with_originals)
+    return _records[key]
+
+
+def _json(value: Any) -> str:
+    """`recorded` travels as JSON text: an Output that resolves to a mapping has the SDK wrap each
+    of its elements in an Output of its own (see lifecycle.parsed)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _recorded_shard(ledger: Optional[StatusLedger], labels: Mapping[str, str]) -> Any:
@@ -635,7 +658,7 @@ def _recorded_shard(ledger: Optional[StatusLedger], labels: Mapping[str, str]) -
     if ledger is None:
         return None
 
-    def pick(both: list[Any]) -> dict[str, Any]:
+    def pick(both: tuple[Any, Any]) -> str:
         originals, left = both[0] or {}, both[1] or {}
         out: dict[str, Any] = {}
         for key, label in labels.items():
@@ -643,8 +666,8 @@ def _recorded_shard(ledger: Optional[StatusLedger], labels: Mapping[str, str]) -
             if lft:
                 out[key] = {v: {"original": o.get(v), "left": sorted({str(s[0]) for s in states if s})}
                             for v, states in lft.items()}
-        return out
-    return pulumi.Output.all(ledger.originals, ledger.left).apply(pick)
+        return _json(out)
+    return _ledger_record(ledger).apply(pick)
 
 
 def _register(plans: list[PackagePlan], depends_on: Optional[list[pulumi.Resource]],
