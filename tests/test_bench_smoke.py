@@ -34,3 +34,18 @@ def test_bench_smoke_calls_at_the_minimum(tmp_path: Path) -> None:
     assert refresh.get("ListPackageVersions") == rows["refresh"]["minimum"]["ListPackageVersions"]
     assert "UpdatePackageVersionsStatus" not in refresh
     assert "| batched |" in out.read_text()
+
+
+def test_policy_bench_smoke_calls_at_the_minimum(tmp_path: Path) -> None:
+    """bench/policies.py --smoke: a repository policy's up and no-change preview make exactly the
+    hand-optimal script's calls (one ListPackages page, one listing and one write per package)."""
+    out = tmp_path / "policies.md"
+    proc = subprocess.run([sys.executable, "bench/policies.py", "--smoke", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["scenario"]: r for r in json.loads(out.with_suffix(".json").read_text())}
+    for scenario in ("hand", "hand-list", "up", "preview"):
+        r = rows[scenario]
+        assert {op: r["calls"].get(op, 0) for op in r["minimum"]} == r["minimum"], (scenario, r["calls"])
+        assert r["calls"].get("UpdatePackageVersionsStatus", 0) == r["minimum"].get("UpdatePackageVersionsStatus", 0)
+    assert rows["up"]["calls"]["resources"] <= 16 + 4, "the shards, the ledger, the stack and its provider"
