@@ -132,9 +132,8 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         in place. A resource carrying `problems` always differs, so that its update reports them."""
         if news.get("problems"):
             return DiffResult(changes=True, replaces=[], stables=[], delete_before_replace=False)
-        result = lifecycle.diff(olds, news, ("packages", "decided_by", "shard"),
-                                identity=("domain", "domain_owner", "repository", "shard"))
-        return result
+        return lifecycle.diff(olds, news, ("packages", "decided_by", "shard"),
+                              identity=("domain", "domain_owner", "repository", "shard"))
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Adopts the existing versions of every package: records their statuses, then applies the
@@ -145,7 +144,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         the state then records exactly what each package's writes did (a partial failure)."""
         args = RepositoryVersionsStatusArgs.model_validate(lifecycle.strip(props, OUTPUT_FIELDS))
         props = lifecycle.parsed(props)
-        observed, original, failures = _observe(args, props, args.packages, {}, {})
+        observed, original, failures = _observe(args, props, args.packages, {})
         owned: Listing = {k: dict(v) for k, v in observed.items()}
         changes = _changes(args, props, observed, {}, failures)
         _apply(args, changes, observed, owned, failures)
@@ -196,7 +195,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         new = {k: vs for k, vs in new.items() if vs}
         observed: Listing = {k: dict(v) for k, v in last.items()}
         fresh, fresh_original, failures = _observe(args, news, {k: {v: args.packages[k][v] for v in vs}
-                                                                for k, vs in new.items()}, original, {})
+                                                                for k, vs in new.items()}, original)
         for k, vs in fresh.items():
             observed.setdefault(k, {}).update(vs)
             owned.setdefault(k, {}).update({v: o for v, o in vs.items() if v not in (owned.get(k) or {})})
@@ -215,8 +214,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
 
 
 def _observe(args: RepositoryVersionsStatusArgs, props: Mapping[str, Any], wanted: Mapping[str, Mapping[str, str]],
-             original: Mapping[str, Mapping[str, str]],
-             _unused: Mapping[str, Any]) -> tuple[Listing, dict[str, dict[str, str]], dict[str, list[Any]]]:
+             original: Mapping[str, Mapping[str, str]]) -> tuple[Listing, dict[str, dict[str, str]], dict[str, list[Any]]]:
     """Observes the packages that ``wanted`` names (their versions as listed now), skipping those
     with problems; a package whose listing fails, or that lacks a declared version, is a failure
     of that package only. Returns (observed, originals as the ledger records them or as found now,
@@ -312,7 +310,6 @@ def _finish(resource_id: str, props: dict[str, Any], outs: dict[str, Any], failu
     try:
         raise_for(all_changes, items)
     except ProviderError as e:
-        e.done = {}
         host.fail_partially(resource_id, props, outs, e)
         raise
 

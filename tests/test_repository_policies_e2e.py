@@ -117,8 +117,13 @@ def test_a_policy_follows_the_repository_as_packages_come_and_go(emulator: Emula
     assert "| `dom/repo/npm/vue` | Published → Archived | 3 |" in comment, comment
     assert "no longer in the repository" in comment
     assert ops(emulator).get("ListPackages") == 1  # one page for the repository, however many policies
+    before = live(emulator)
     up = s.run("up", "--yes", "--skip-preview")
-    assert [live(emulator)[("vue", v)] for v in V4] == ["Archived", "Archived", "Archived", "Published"]
+    after = live(emulator)
+    # every write of the up was in the preview's plan, and nothing else was written
+    written = {(p, v): (before[(p, v)], s_) for (p, v), s_ in after.items() if before.get((p, v)) != s_}
+    assert written == {("vue", v): (c["from"], c["to"]) for v, c in changes["dom/repo/npm/vue"].items()}
+    assert [after[("vue", v)] for v in V4] == ["Archived", "Archived", "Archived", "Published"]
     assert "no longer in the repository" in " ".join(up.stdout.split())
     assert not any(label.endswith("/react") for label in ledger(s)["originals"]), "a deleted package leaves the ledger"
     s.run("preview", "--expect-no-changes")

@@ -156,19 +156,27 @@ class PackageSpec(BaseModel):
     def _checks(self) -> "PackageSpec":
         # Namespace rules per format are PackageArgs's; reuse them rather than repeat them.
         PackageArgs(domain="xx", repository="xx", format=self.format, namespace=self.namespace, package=self.package)
-        _check_chains(self.rules)
-        names = [r.name for r in self.rules]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"rules: rule names must be unique in a package ({', '.join(dup)})")
-        for i, r in enumerate(self.rules):
+        _check_rules(self.rules, [self.format], "a package")
+        return self
+
+
+def _check_rules(rules: list[Rule], formats: list[str], owner: str) -> None:
+    """A rule list's own checks (package or policy): no chains, unique names, and each condition's
+    check for each of ``formats`` (with more than one, the message names the format)."""
+    _check_chains(rules)
+    names = [r.name for r in rules]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"rules: rule names must be unique in {owner} ({', '.join(dup)})")
+    for fmt in formats:
+        for i, r in enumerate(rules):
             for c in conditions.REGISTRY.values():
                 value = getattr(r.match, c.field)
                 if c.check is not None and c.active(value):
-                    problem = c.check(self.format, value, r.match)
+                    problem = c.check(fmt, value, r.match)
                     if problem:
-                        raise ValueError(f"rules.{i}.match.{c.field}: {problem}")
-        return self
+                        where = f" (for {fmt} packages)" if owner == "a policy" else ""
+                        raise ValueError(f"rules.{i}.match.{c.field}: {problem}{where}")
 
 
 def _check_chains(rules: list[Rule]) -> None:
@@ -256,21 +264,9 @@ class PolicySpec(BaseModel):
 
     @model_validator(mode="after")
     def _checks(self) -> "PolicySpec":
-        _check_chains(self.rules)
-        names = [r.name for r in self.rules]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"rules: rule names must be unique in a policy ({', '.join(dup)})")
         # Format-specific conditions (e.g. `range`) are checked for each format the policy selects;
         # a policy over every format is checked per package when it is planned.
-        for fmt in self.select.formats or []:
-            for i, r in enumerate(self.rules):
-                for c in conditions.REGISTRY.values():
-                    value = getattr(r.match, c.field)
-                    if c.check is not None and c.active(value):
-                        problem = c.check(fmt, value, r.match)
-                        if problem:
-                            raise ValueError(f"rules.{i}.match.{c.field}: {problem} (for {fmt} packages)")
+        _check_rules(self.rules, list(self.select.formats or []), "a policy")
         return self
 
 
