@@ -14,7 +14,8 @@ from typing import Any, Callable, Optional, Protocol
 
 import yaml
 
-from .backend import Backend, DenyRule, PolicyStatement
+from .backend import Backend, Caller, DenyRule, PolicyStatement
+from .errors import ServiceError
 from .faults import Counters, FaultConfig, Faults
 from .seed import SeedDoc
 
@@ -112,6 +113,38 @@ def _ok(fn: Callable[[Context, Any], object]) -> Handler:
     return handle
 
 
+def _clock(app: Context, method: str, doc: Any) -> tuple[int, Any]:
+    if method == "POST":
+        app.backend.trail.offset = float(doc.get("offset_seconds", 0.0))
+    return 200, {"offset_seconds": app.backend.trail.offset, "now": app.backend.trail.now()}
+
+
+def _package_manager_read(app: Context, _method: str, doc: Any) -> tuple[int, Any]:
+    """A package manager's fetch of one version (npm install, pip download, mvn, ...), by
+    ``principal`` (an ARN; default a CI role): recorded as CloudTrail's ReadFromRepository, with the
+    error the client got when the version cannot be downloaded (Archived, Disposed, missing)."""
+    principal = str(doc.pop("principal", f"arn:aws:sts::{app.backend.account}:assumed-role/ci-build/session"))
+    user_agent = str(doc.pop("user_agent", "npm/10.8.2 node/v22.11.0 linux x64"))
+    invoked_by = doc.pop("invoked_by", None)
+    identity_type = "AWSService" if invoked_by else "AssumedRole"
+    params = {"domainName": doc.get("domain"), "domainOwner": doc.get("domain_owner") or app.backend.account,
+              "repositoryName": doc.get("repository"), "packageFormat": doc.get("format"),
+              "packageNamespace": doc.get("namespace"), "packageName": doc.get("package"),
+              "packageVersion": doc.get("version")}
+    params = {k: v for k, v in params.items() if v is not None}
+    caller = Caller(account=app.backend.account)
+    try:
+        out = app.backend.package_manager_read(caller, **doc)
+    except ServiceError as err:
+        app.backend.trail.record("ReadFromRepository", principal, params, error_code=err.code,
+                                 error_message=err.message, user_agent=user_agent, read_only=True,
+                                 identity_type=identity_type, invoked_by=invoked_by)
+        return err.status, {"code": err.code, "message": err.message}
+    app.backend.trail.record("ReadFromRepository", principal, params, user_agent=user_agent, read_only=True,
+                             identity_type=identity_type, invoked_by=invoked_by)
+    return 200, out
+
+
 # path -> (methods, handler): the admin API, declared in one place (emulator/README.md lists it).
 ROUTES: dict[str, tuple[tuple[str, ...], Handler]] = {
     "health": (("GET",), lambda app, m, doc: (200, {"ok": True})),
@@ -126,6 +159,10 @@ ROUTES: dict[str, tuple[tuple[str, ...], Handler]] = {
     "reset": (("POST",), _reset),
     "triggers": (("GET", "POST"), _triggers),
     "versions": (("GET",), lambda app, m, doc: (200, {"versions": list(app.backend.iter_versions())})),
+    "clock": (("GET", "POST"), _clock),
+    "trail": (("GET",), lambda app, m, doc: (200, {"records": app.backend.trail.records()})),
+    "trail/export": (("POST",), lambda app, m, doc: (200, {"files": app.backend.trail.export(str(doc["directory"]))})),
+    "package-manager/read": (("POST",), _package_manager_read),
 }
 
 

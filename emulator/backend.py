@@ -28,6 +28,7 @@ from .errors import (
 )
 from .rules import Format, Status
 from .seed import SeedDoc
+from .trail import Trail
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS domains (
@@ -176,6 +177,7 @@ class Backend:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.executescript(SCHEMA)
+        self.trail = Trail(self._db, account, region, self._lock)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -533,6 +535,49 @@ class Backend:
                 out["nextToken"] = token
             return out
 
+    # Statuses whose assets can be fetched: Archived and Disposed versions cannot be downloaded.
+    DOWNLOADABLE = frozenset({Status.Published, Status.Unlisted, Status.Unfinished})
+
+    def get_package_version_asset(self, caller: Caller, domain: str, repository: str, format: str, package: str,
+                                  package_version: str, asset: Optional[str] = None,
+                                  domain_owner: Optional[str] = None, namespace: Optional[str] = None,
+                                  package_version_revision: Optional[str] = None) -> dict[str, Any]:
+        """One asset's bytes (the payload) and the version's revision (headers). Needs
+        ReadFromRepository; an Archived or Disposed version's assets cannot be fetched."""
+        with self.tx() as db:
+            ref = self._package_ref(db, domain, domain_owner, repository, format, namespace, package)
+            self.authorize(caller, "ReadFromRepository",
+                           f"arn:aws:codeartifact:{caller.region}:{ref.owner}:repository/{domain}/{repository}")
+            row = self._version_row(db, ref, package_version)
+            if Status(row["status"]) not in self.DOWNLOADABLE:
+                raise ResourceNotFoundException(
+                    f"Package version {package_version} is {row['status']}; its assets cannot be downloaded.",
+                    "asset", asset or "")
+            if package_version_revision is not None and package_version_revision != row["revision"]:
+                raise ResourceNotFoundException(
+                    f"Revision {package_version_revision} of package version {package_version} does not exist.",
+                    "package-version", package_version)
+            assets = db.execute("SELECT * FROM assets WHERE version_id = ? ORDER BY name", (row["id"],)).fetchall()
+            chosen = [a for a in assets if asset is None or a["name"] == asset]
+            if not chosen:
+                raise ResourceNotFoundException(f"Asset {asset!r} not found in package version {package_version}.",
+                                                "asset", asset or "")
+            a = chosen[0]
+            return {"__payload__": bytes(a["content"]),
+                    "__headers__": {"X-AssetName": a["name"], "X-PackageVersion": row["version"],
+                                    "X-PackageVersionRevision": row["revision"]}}
+
+    def package_manager_read(self, caller: Caller, domain: str, repository: str, format: str, package: str,
+                             version: str, domain_owner: Optional[str] = None,
+                             namespace: Optional[str] = None) -> dict[str, Any]:
+        """What a package manager's fetch of one version (npm install, pip download, ...) does:
+        the same checks as GetPackageVersionAsset. Recorded as ReadFromRepository by the caller
+        (emulator/admin.py); raises the service error the client would get."""
+        out = self.get_package_version_asset(caller, domain, repository, format, package, version,
+                                             domain_owner=domain_owner, namespace=namespace)
+        return {"version": version, "revision": out["__headers__"]["X-PackageVersionRevision"],
+                "asset": out["__headers__"]["X-AssetName"], "size": len(out["__payload__"])}
+
     @staticmethod
     def _asset(a: sqlite3.Row) -> dict[str, Any]:
         return {"name": a["name"], "size": a["size"],
@@ -562,7 +607,7 @@ class Backend:
                     "Unfinished versions accept new assets.", "package-version", package_version)
             status = Status.Unfinished if unfinished else Status.Published
             if row is None:
-                vid = self._insert_version(db, ref, package_version, status, time.time(), "INTERNAL", {})
+                vid = self._insert_version(db, ref, package_version, status, self.trail.now(), "INTERNAL", {})
             else:
                 vid = row["id"]
                 if db.execute("SELECT 1 FROM assets WHERE version_id=? AND name=?", (vid, asset_name)).fetchone():
@@ -800,6 +845,8 @@ class Backend:
                 db.execute(f"DELETE FROM {table}")
         self.deny_rules = []
         self.policy = None
+        self.trail.clear()
+        self.trail.offset = 0.0
 
 
     def iter_versions(self) -> Iterator[dict[str, Any]]:

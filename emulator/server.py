@@ -42,6 +42,8 @@ from .errors import (
 )
 from .faults import Counters, FaultConfig, Faults
 
+STATUS_WRITES = frozenset({"UpdatePackageVersionsStatus", "DisposePackageVersions"})
+
 ADMIN_PREFIX = admin.ADMIN_PREFIX
 _AUTH_RE = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request,"
@@ -283,6 +285,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def _send_bytes(self, data: bytes, headers: dict[str, str]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", f"emu-{time.monotonic_ns()}")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
     def _send_error(self, err: ServiceError) -> None:
         headers = {"x-amzn-ErrorType": err.code}
         if isinstance(err, ThrottlingException):
@@ -347,6 +360,8 @@ class _Handler(BaseHTTPRequestHandler):
             counters.add(op.name, "faulted")
             self._send_error(InternalServerException("We encountered an internal error. Please try again."))
             return
+        params: dict[str, Any] = {}
+        trail = app.backend.trail
         try:
             if handler is None:
                 raise ValidationException(f"The emulator does not implement {op.name}.", "UNKNOWN_OPERATION")
@@ -357,12 +372,18 @@ class _Handler(BaseHTTPRequestHandler):
             result = handler(caller, **{xform_name(k): v for k, v in params.items()})
         except ServiceError as err:
             counters.add(op.name, "error")
+            trail.record(op.name, caller.arn, params, error_code=err.code, error_message=err.message,
+                         user_agent=self.headers.get("User-Agent") or "", read_only=method == "GET")
             self._send_error(err)
             return
         except Exception as exc:  # a bug in the emulator: answer like the service would
             counters.add(op.name, "error")
             self._send_error(InternalServerException(f"emulator error: {type(exc).__name__}: {exc}"))
             return
+        # CloudTrail: every call, status writes with what the service answered (emulator/trail.py).
+        trail.record(op.name, caller.arn, params,
+                     response=result if op.name in STATUS_WRITES else None,
+                     user_agent=self.headers.get("User-Agent") or "", read_only=method == "GET")
         after = faults.after(op.name)
         if after == "drop":
             counters.add(op.name, "dropped")
@@ -373,6 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(InternalServerException("We encountered an internal error. Please try again."))
             return
         counters.add(op.name, "ok")
+        if isinstance(result, dict) and "__payload__" in result:  # a blob payload (GetPackageVersionAsset)
+            self._send_bytes(result["__payload__"], result.get("__headers__") or {})
+            return
         self._send(200, result)
 
 

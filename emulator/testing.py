@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,24 @@ class EmulatorProcess:
 
     def counters(self) -> dict[str, Any]:
         return self.admin("counters")  # type: ignore[no-any-return]
+
+    def clock(self, offset_seconds: float) -> Any:
+        """Shifts the emulator's clock (trail times, publish times) by ``offset_seconds``."""
+        return self.admin("clock", {"offset_seconds": offset_seconds})
+
+    def download(self, domain: str, repository: str, fmt: str, package: str, version: str,
+                 namespace: Optional[str] = None, **who: Any) -> Any:
+        """A package manager's fetch of one version (CloudTrail: ReadFromRepository)."""
+        doc = {"domain": domain, "repository": repository, "format": fmt, "package": package, "version": version,
+               **({"namespace": namespace} if namespace else {}), **who}
+        try:
+            return self.admin("package-manager/read", doc)
+        except urllib.error.HTTPError as e:
+            return json.loads(e.read())
+
+    def export_trail(self, directory: str) -> list[str]:
+        """Writes the trail as CloudTrail log files (S3 layout) under ``directory``."""
+        return self.admin("trail/export", {"directory": directory})["files"]  # type: ignore[no-any-return]
 
     def stop(self) -> None:
         self.proc.terminate()
