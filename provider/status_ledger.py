@@ -9,7 +9,12 @@ no service: it only keeps, in Pulumi state,
   may leave the version in, written *before* those writes (a write-ahead record: after a failed,
   partial or killed run the version is in one of them unless someone else changed it);
 - ``packages``: package label -> coordinates, connection and opt-ins, so that a pending restore can
-  still be made after the package's resource has left the state.
+  still be made after the package's resource has left the state;
+- ``since``: package label -> version -> [status, epoch seconds, how]: since when the version is in
+  that status, as `in_status_for_days` counts it ("our write": the time of this stack's write,
+  recorded with the write's plan; "CloudTrail": a status write in the download evidence; "first
+  seen": the first run that saw it in that status). An entry leaves once the version is seen in
+  another status.
 
 The stack program registers it before every status resource (they depend on it, and each checks
 that the ledger it was given records the write it is about to make), so an original is recorded
@@ -61,8 +66,19 @@ def _packages(props: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {str(p): dict(rec) for p, rec in raw.items() if isinstance(rec, Mapping)}
 
 
+def _since(props: Mapping[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    raw = props.get("since") or {}
+    out: dict[str, dict[str, list[Any]]] = {}
+    for p, vs in raw.items():
+        for v, e in (vs or {}).items():
+            if isinstance(e, (list, tuple)) and len(e) == 3:
+                out.setdefault(str(p), {})[str(v)] = [str(e[0]), float(e[1]), str(e[2])]
+    return out
+
+
 def _record(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {"originals": _originals(props), "left": _left(props), "packages": _packages(props)}
+    return {"originals": _originals(props), "left": _left(props), "packages": _packages(props),
+            "since": _since(props)}
 
 
 def unresolved(props: Mapping[str, Any]) -> list[str]:
@@ -89,6 +105,8 @@ class StatusLedgerProvider(ResourceProvider):
         failures += [CheckFailure(f"left.{p}.{v}", f"{s!r} is not a CodeArtifact status")
                      for p, vs in rec["left"].items() for v, states in vs.items() for s, _ in states
                      if s not in STATUSES]
+        failures += [CheckFailure(f"since.{p}.{v}", f"{e[0]!r} is not a CodeArtifact status")
+                     for p, vs in rec["since"].items() for v, e in vs.items() if e[0] not in STATUSES]
         return CheckResult(rec, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -133,13 +151,16 @@ class StatusLedger(Resource, module="codeartifact", name="StatusLedger"):
     originals: pulumi.Output[dict[str, dict[str, str]]]
     left: pulumi.Output[dict[str, dict[str, list[list[str]]]]]
     packages: pulumi.Output[dict[str, dict[str, Any]]]
+    since: pulumi.Output[dict[str, dict[str, list[Any]]]]
 
     def __init__(self, resource_name: str, originals: Mapping[str, Mapping[str, str]],
                  left: Optional[Mapping[str, Mapping[str, Any]]] = None,
                  packages: Optional[Mapping[str, Mapping[str, Any]]] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: Optional[pulumi.ResourceOptions] = None,
+                 since: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
         super().__init__(StatusLedgerProvider(), resource_name,
-                         {"originals": originals, "left": left or {}, "packages": packages or {}}, opts)
+                         {"originals": originals, "left": left or {}, "packages": packages or {},
+                          "since": since or {}}, opts)
 
 
 __all__ = ["LEDGER_NAME", "StatusLedger", "StatusLedgerProvider"]

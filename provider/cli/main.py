@@ -292,16 +292,17 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         snap = snapshot.load(Path(args.live))
         loaded: list[spec.LoadedSpec] = []
+        # Restores and status times need what this stack managed before: its state (`pulumi stack export`).
+        previous = _previous_state(Path(args.state)) if args.state else None
         plans = program.plan(Path(args.specs), now, snapshot.listing(snap), allow_dispose=args.allow_dispose,
                              default_owner=args.domain_owner or "", describing=program.no_describe,
-                             loaded_out=loaded, discovery=snapshot.discovery(snap))
+                             loaded_out=loaded, discovery=snapshot.discovery(snap),
+                             since=previous.since if previous is not None else {})
         lacking = snapshot.missing_data(snap, loaded)
         if lacking:
             raise spec.SpecError(lacking)
         skipped: dict[str, dict[str, str]] = {}
-        if args.state:
-            # Restores need what this stack managed before: its state (`pulumi stack export`), offline.
-            previous = _previous_state(Path(args.state))
+        if previous is not None:
             plans, skipped = program.with_restores(plans, previous, snapshot.listing(snap), loaded)
     except (snapshot.SnapshotError, spec.SpecError, StateFileError) as e:
         print(e, file=sys.stderr)
@@ -315,9 +316,11 @@ def _plan(args: argparse.Namespace) -> int:
                "versions": [{"version": v, "current": p.live[v].status, "decided": d.status, "by": d.rule,
                              "change": p.live[v].status != d.status} for v, d in p.decisions.items()],
                "kept_in_use": {v: list(files) for v, files in p.kept.items()},
+               "evidence": dict(p.evidence), "waiting": dict(p.waiting),
                "not_restored": skipped.get(p.label, {})}
               for p in plans]
-    report += [{"package": label, "spec": "", "versions": [], "kept_in_use": {}, "not_restored": why}
+    report += [{"package": label, "spec": "", "versions": [], "kept_in_use": {}, "evidence": {}, "waiting": {},
+                "not_restored": why}
                for label, why in sorted(skipped.items()) if label not in {p.label for p in plans}]
     if args.json:
         print(json.dumps({"packages": report}, indent=1))
@@ -329,7 +332,10 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"{pkg['package']} ({pkg['spec']}): {len(pkg['versions'])} managed, {len(changes)} to change")
         for v in pkg["versions"]:
             arrow = f"{v['current']} -> {v['decided']}" if v["change"] else f"{v['current']} (unchanged)"
-            print(f"  {v['version']}: {arrow}  [{v['by']}]")
+            said = pkg["evidence"].get(v["version"])
+            print(f"  {v['version']}: {arrow}  [{v['by']}]" + (f"  ({said})" if said else ""))
+        for version, why in pkg["waiting"].items():
+            print(f"  {version}: waits: {why}")
         for version, files in pkg["kept_in_use"].items():
             print(f"  {version}: kept: in use by {', '.join(files)}")
         for version, why in pkg["not_restored"].items():

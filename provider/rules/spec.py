@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import gc
-import glob
 import json
 import os
 import re
@@ -33,6 +32,8 @@ from provider._core.model import (
     validation_problems,
 )
 from provider.rules import conditions, ecosystems, evidence
+from provider.rules.evidence import downloads as evidence_downloads
+from provider.rules.evidence import files as evidence_paths
 from provider.rules.conditions.glob import patterns as glob_patterns
 
 MAX_SPEC_BYTES = 1024 * 1024  # ~11,000 packages; the largest loads in about 2 s and 70 MB (measured)
@@ -168,6 +169,11 @@ def _check_rules(rules: list[Rule], formats: list[str], owner: str) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"rules: rule names must be unique in {owner} ({', '.join(dup)})")
+    for i, r in enumerate(rules):
+        for c in conditions.REGISTRY.values():
+            if c.targets is not None and c.active(getattr(r.match, c.field)) and r.status not in c.targets:
+                raise ValueError(f"rules.{i}.match.{c.field}: a rule using `{c.field}` can only decide "
+                                 f"{' or '.join(sorted(c.targets))}, not {r.status}: {c.targets_why}")
     for fmt in formats:
         for i, r in enumerate(rules):
             for c in conditions.REGISTRY.values():
@@ -313,6 +319,25 @@ def effective_package(policy: PolicySpec, policy_loc: tuple[Any, ...], fmt: str,
     return pkg, origins
 
 
+DOWNLOADS_DOC = ("download evidence for `not_downloaded_for_days` (and status-change times for `in_status_for_days`): "
+                 "CloudTrail log files as delivered to S3 (*.json.gz) or tables exported from Athena / CloudTrail Lake "
+                 "(*.csv, *.jsonl); files, folders or globs relative to the spec (docs/specs.md, Download evidence)")
+
+
+class DownloadsSpec(BaseModel):
+    """Where the download evidence is, and whose reads do not count."""
+
+    model_config = ConfigDict(extra="forbid")
+    files: list[str] = Field(min_length=1, description="log files, folders or globs, relative to the spec")
+    ignore_principals: list[str] = Field(
+        default_factory=lambda: list(evidence_downloads.DEFAULT_IGNORED),
+        description="principal ARN globs whose reads are not downloads (scanners, mirrors); replaces the default, "
+                    "AWS service-linked roles")
+    count_aws_services: bool = Field(
+        False, description="count reads an AWS service made on someone's behalf (userIdentity.invokedBy, e.g. "
+                           "Amazon Inspector scans); off by default")
+
+
 class SpecFile(BaseModel):
     """One spec file: one repository."""
 
@@ -321,6 +346,7 @@ class SpecFile(BaseModel):
     domain_owner: Optional[str] = None
     repository: str
     in_use: list[str] = Field(default_factory=list, description=IN_USE_DOC + " (for every package of the file)")
+    downloads: Optional[DownloadsSpec] = Field(None, description=DOWNLOADS_DOC)
     policies: list[PolicySpec] = Field(
         default_factory=list, description="settings and rules for whole groups of the repository's packages, "
                                           "discovered with ListPackages on every run (docs/specs.md, Repository policies)")
@@ -352,6 +378,7 @@ class LoadedSpec:
     consumers: dict[int, evidence.Usage] = field(default_factory=dict)  # package index -> its `in_use` evidence
     shared_refs: list[tuple[evidence.Reference, str]] = field(default_factory=list)  # the file's own `in_use`
     policy_refs: dict[int, list[tuple[evidence.Reference, str]]] = field(default_factory=dict)  # policies' `in_use`
+    downloads: Optional[evidence_downloads.Downloads] = None  # the file's `downloads:` evidence, read at load
     _index: dict[int, dict[tuple[str, str, str], list[tuple[evidence.Reference, str]]]] = field(
         default_factory=dict, repr=False)
 
@@ -506,6 +533,7 @@ def load_file(path: Path, display: Optional[str] = None, base: Optional[Path] = 
         raise SpecError(problems) from None
     loaded = LoadedSpec(path, spec, lines, name)
     _resolve_usage(loaded, Path.cwd() if base is None else base)
+    _resolve_downloads(loaded, Path.cwd() if base is None else base)
     return loaded
 
 
@@ -522,19 +550,11 @@ def read_evidence(path: Path, display: str) -> list[evidence.Reference]:
 
 
 def evidence_files(spec_dir: Path, entry: str) -> list[Path]:
-    """The files an `in_use` entry names: a file, a folder (every file under it, hidden ones
-    excepted) or a glob (`**` crosses folders), relative to the spec's folder."""
-    target = spec_dir / entry
-    hits = [Path(p) for p in sorted(glob.glob(str(target), recursive=True))] if glob.has_magic(entry) else \
-        ([target] if target.exists() else [])
-    files: list[Path] = []
-    for h in hits:
-        if h.is_dir():
-            files += sorted(p for p in h.rglob("*") if p.is_file()
-                            and not any(part.startswith(".") for part in p.relative_to(h).parts))
-        elif h.is_file():
-            files.append(h)
-    return files
+    """The files an evidence entry names: a file, a folder (every file under it, hidden ones
+    excepted) or a glob (`**` crosses folders), relative to the spec's folder, found in bounded
+    time (symlinked folders are not entered; provider/rules/evidence/files.py). Raises
+    evidence.EvidenceError when a bound is exceeded."""
+    return evidence_paths.files_of(spec_dir, entry)
 
 
 def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
@@ -546,7 +566,11 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
         out: list[tuple[evidence.Reference, str]] = []
         for j, entry in enumerate(entries):
             where = f"{ls.name}:{ls.line(loc + (j,))}: {_fmt_loc(loc + (j,))}"
-            files = evidence_files(ls.path.parent, entry)
+            try:
+                files = evidence_files(ls.path.parent, entry)
+            except evidence.EvidenceError as e:
+                problems.append(f"{where}: {e}")
+                continue
             if not files:
                 problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); `in_use` "
                                 f"evidence that is missing would protect nothing")
@@ -575,6 +599,72 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
             ls.consumers[i] = evidence.Usage({v: tuple(sorted(fs)) for v, fs in found.items()})
     if problems:
         raise SpecError(problems)
+
+
+def _resolve_downloads(ls: LoadedSpec, base: Path) -> None:
+    """Reads the file's `downloads:` evidence into ``ls.downloads``. Raises SpecError naming the
+    spec's file:line and the evidence file; a rule that needs download evidence in a file without
+    any is an error too."""
+    spec = ls.spec.downloads
+    users = [loc for loc, c in _evidence_users(ls) if c.evidence == "downloads"]
+    if spec is None:
+        if users:
+            loc = users[0]
+            raise SpecError([f"{ls.name}:{ls.line(loc)}: {_fmt_loc(loc)}: needs download evidence, and the file has no "
+                             f"`downloads:` (CloudTrail log files or an exported table; docs/specs.md)"])
+        return
+    files: list[tuple[Path, str]] = []
+    problems: list[str] = []
+    for j, entry in enumerate(spec.files):
+        where = f"{ls.name}:{ls.line(('downloads', 'files', j))}: downloads.files[{j}]"
+        try:
+            found = evidence_files(ls.path.parent, entry)
+        except evidence.EvidenceError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        if not found:
+            problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); missing download "
+                            f"evidence would make every version look unused")
+        files += [(f, os.path.relpath(f, base)) for f in found]
+    if problems:
+        raise SpecError(problems)
+    try:
+        ls.downloads = evidence_downloads.load(files, ls.spec.domain, ls.spec.repository, ls.spec.domain_owner,
+                                               spec.ignore_principals, spec.count_aws_services)
+    except evidence.EvidenceError as e:
+        raise SpecError([f"{ls.name}:{ls.line(('downloads',))}: downloads: {e}"]) from None
+
+
+def _evidence_users(ls: LoadedSpec) -> list[tuple[tuple[Any, ...], conditions.Condition]]:
+    """(location of the condition, condition) for every rule condition that reads spec-level evidence."""
+    out = []
+    groups = [(("packages", i), p.rules) for i, p in enumerate(ls.spec.packages)] + \
+             [(("policies", j), p.rules) for j, p in enumerate(ls.spec.policies)]
+    for loc, rules in groups:
+        for k, r in enumerate(rules):
+            for c in conditions.REGISTRY.values():
+                if c.evidence and c.active(getattr(r.match, c.field)):
+                    out.append(((*loc, "rules", k, "match", c.field), c))
+    return out
+
+
+def evidence_problems(loaded: list[LoadedSpec], now: float) -> list[str]:
+    """Rules whose download window the evidence does not cover at ``now`` (file:line, the rule, the
+    first day missing). Any such problem refuses the whole run: no version is judged on partial logs."""
+    problems = []
+    for ls in loaded:
+        for loc, c in _evidence_users(ls):
+            if ls.downloads is None:
+                continue
+            groups = ls.spec.packages if loc[0] == "packages" else ls.spec.policies
+            rule = groups[loc[1]].rules[loc[3]]
+            days = float(getattr(rule.match, c.field))
+            problem = ls.downloads.coverage_problem(days, now)
+            if problem:
+                problems.append(f"{ls.name}:{ls.line(loc)}: {_fmt_loc(loc)}: the download evidence does not cover the "
+                                f"last {days:g} days that rule '{rule.name}' needs: {problem}; nothing was applied. "
+                                f"Evidence read: {ls.downloads.window()}")
+    return problems
 
 
 SPEC_SUFFIXES = (".yaml", ".yml")

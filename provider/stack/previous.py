@@ -57,6 +57,8 @@ class PreviousState:
     # or adoption may have left it in (recorded before the writes; state older than it has none).
     left: dict[str, dict[str, tuple[State, ...]]] = field(default_factory=dict)  # in the order written
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)  # the ledger: label -> coordinates
+    # The ledger: label -> version -> [status, since (epoch s), how] (provider/status_ledger.py).
+    since: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     # Set by the program's restore planning: ledger entries kept this run for unresolved restores.
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending_packages: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -182,6 +184,8 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
                 state.originals[str(label)] = {str(v): str(s) for v, s in (versions or {}).items()}
             state.left = _left(outs.get("left"))
             state.packages = {str(k): dict(v) for k, v in (outs.get("packages") or {}).items() if isinstance(v, Mapping)}
+            state.since = {str(k): {str(v): list(e) for v, e in (vs or {}).items() if isinstance(e, list) and len(e) == 3}
+                           for k, vs in (outs.get("since") or {}).items() if isinstance(vs, Mapping)}
         elif rtype.endswith(BATCHED):
             raw_owned = outs.get("owned")
             if isinstance(raw_owned, dict):

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -43,8 +44,10 @@ from provider._core.api import ListedPackage
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
 from provider.repository_versions_status import RepositoryVersionsStatus
-from provider.rules import spec
+from provider.rules import conditions, spec
+from provider.rules.evidence import downloads as evidence_downloads
 from provider.rules.expand import (
+    DAY,
     Decision,
     Describe,
     ExpansionError,
@@ -53,6 +56,8 @@ from provider.rules.expand import (
     expand,
     kept_in_use,
     matches_protected,
+    matches_static,
+    rule_targets,
     prepare,
     unmatched_patterns,
 )
@@ -82,6 +87,15 @@ class PackagePlan:
     kept: dict[str, tuple[str, ...]] = field(default_factory=dict)  # in use, so not changed by a rule
     policy: Optional[str] = None  # the repository policy that selected the package, if one did
     loc: tuple[Any, ...] = ()  # where in its file: ("packages", i) or ("policies", j)
+    # Per changed version decided by a rule reading evidence: what the evidence said (its last
+    # download and window, or since when it is in its status). Reported by preview, plan file, summary.
+    evidence: dict[str, str] = field(default_factory=dict)
+    # Versions an `in_status_for_days` rule would take but whose status time is only "first seen":
+    # version -> why they wait (the clock started when this stack first saw them so).
+    waiting: dict[str, str] = field(default_factory=dict)
+    # Versions a `not_downloaded_for_days` rule would otherwise take, kept because the evidence shows
+    # a counted download within its window: version -> that download.
+    recent: dict[str, str] = field(default_factory=dict)
 
     @property
     def shape(self) -> str:
@@ -241,7 +255,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
          allow_dispose: Optional[bool] = None, default_owner: Optional[str] = None,
          isolate: bool = False, describing: Callable[[PackageArgs], Describe] = live_describe,
          loaded_out: Optional[list[spec.LoadedSpec]] = None, discovery: Discovery = list_packages,
-         names: Mapping[tuple[Any, ...], str] = {}) -> list[PackagePlan]:
+         names: Mapping[tuple[Any, ...], str] = {},
+         since: Mapping[str, Mapping[str, list[Any]]] = {}) -> list[PackagePlan]:
     """Loads specs and expands them against live data from ``listing`` (the service, or a saved
     snapshot for `python -m provider plan --live`); never writes. Policies select among the
     packages ``discovery`` lists (ListPackages). ``allow_dispose`` and ``default_owner`` default to
@@ -251,11 +266,16 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
     be listed) raise spec.SpecError. A problem that concerns one package (a missing version or
     package, a rule conflict, a listing error, a missing dispose opt-in, two policies selecting
     it) raises too, with every problem found, unless ``isolate``: then that package's plan
-    carries the problem (``PackagePlan.problems``) and the others are planned."""
+    carries the problem (``PackagePlan.problems``) and the others are planned. Download evidence
+    that does not cover a rule's window raises spec.SpecError before anything is listed.
+    ``since``: the ledger's status times (label -> version -> [status, time, how])."""
     loaded = spec.load_dir(specs_dir)
     if loaded_out is not None:
         loaded_out.extend(loaded)  # every spec file, also those that declare no package
     now = time.time() if now is None else now
+    uncovered = spec.evidence_problems(loaded, now)
+    if uncovered:
+        raise spec.SpecError(uncovered)
     plans: list[PackagePlan] = []
     stack = config.stack_config()
     owner = stack.domain_owner if default_owner is None else default_owner
@@ -267,7 +287,8 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
             return None
         try:
             # Each condition's bulk step (published times only where an age rule needs them, at ⌈log2 n⌉ reads per threshold).
-            return prepare(item.pkg, listing(item.args), now, describing(item.args))
+            live = with_evidence(item.ls, item.pkg, item.args.package_label(), listing(item.args), since, now)
+            return prepare(item.pkg, live, now, describing(item.args))
         except ProviderError as e:
             return e
 
@@ -330,12 +351,125 @@ def plan(specs_dir: Path, now: Optional[float] = None, listing: Listing = list_v
                 f"({', '.join(disposing[:5])}{', ...' if len(disposing) > 5 else ''}); disposing is irreversible "
                 f"and needs {DISPOSE_SPEC_OPT_IN} and {DISPOSE_STACK_OPT_IN}; missing: "
                 f"{dispose_missing(pkg.allow_dispose, dispose_ok)}")
-        plans.append(new(live, {} if problems else decisions, problems, warnings, in_use,
-                         kept_in_use(pkg, live, now, in_use)))
+        done = new(live, {} if problems else decisions, problems, warnings, in_use, kept_in_use(pkg, live, now, in_use))
+        done.evidence, done.waiting, done.recent = evidence_report(pkg, live, done.decisions, ls.downloads, now)
+        plans.append(done)
     broken = [msg for p in plans for msg in p.problems]
     if broken and not isolate:
         raise spec.SpecError(broken)
     return plans
+
+
+def _uses(pkg: spec.PackageSpec, field_name: str) -> list[spec.Rule]:
+    c = conditions.REGISTRY[field_name]
+    return [r for r in pkg.rules if c.active(getattr(r.match, field_name))]
+
+
+def with_evidence(ls: spec.LoadedSpec, pkg: spec.PackageSpec, label: str, live: dict[str, LiveVersion],
+                  since: Mapping[str, Mapping[str, list[Any]]], now: float) -> dict[str, LiveVersion]:
+    """The listing with what the evidence says of each version: its downloads (when the spec has
+    `downloads:`) and since when it is in its status (when a rule uses `in_status_for_days`): the
+    most recent of the ledger's record of our write and the trail's last status write, else the
+    ledger's "first seen", else now (first seen this run)."""
+    ev = ls.downloads
+    timed = bool(_uses(pkg, "in_status_for_days"))
+    if ev is None and not timed:
+        return live
+    got, writes = ev.of(pkg.format, pkg.namespace, pkg.package) if ev is not None else ({}, {})
+    start = ev.spans[-1][0] if ev is not None and ev.spans else None
+    known = since.get(label, {})
+    out = {}
+    for v, lv in live.items():
+        extra: dict[str, Any] = {}
+        if ev is not None:
+            d = got.get(v)
+            extra.update(downloaded=d.last if d else None, downloads=d.count if d else 0, evidence_from=start)
+        if timed and lv.status != "Disposed":
+            rec, w = known.get(v), writes.get(v)
+            found = [(float(rec[1]), str(rec[2])) for _ in [0] if rec and rec[0] == lv.status and rec[2] != "first seen"]
+            if w is not None and w.status == lv.status:
+                found.append((w.time, "CloudTrail"))
+            if found:
+                when, how = max(found)
+            elif rec and rec[0] == lv.status:
+                when, how = float(rec[1]), "first seen"
+            else:
+                when, how = now, "first seen"
+            extra.update(status_since=when, status_since_how=how)
+        out[v] = dataclasses.replace(lv, **extra) if extra else lv
+    return out
+
+
+def evidence_report(pkg: spec.PackageSpec, live: dict[str, LiveVersion], decisions: Mapping[str, Decision],
+                    ev: Optional[evidence_downloads.Downloads], now: float) -> \
+        tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """(what the evidence said of each changed version a rule reading it decided, the versions an
+    `in_status_for_days` rule waits for because their status time is only "first seen", the
+    versions a `not_downloaded_for_days` rule keeps because they were downloaded within its window)."""
+    by_name = {f"rule:{r.name}": r for r in pkg.rules}
+    said: dict[str, str] = {}
+    for v, d in decisions.items():
+        rule, lv = by_name.get(d.rule), live.get(v)
+        if rule is None or lv is None or lv.status == d.status:
+            continue
+        parts = []
+        if rule.match.not_downloaded_for_days is not None and ev is not None:
+            if lv.downloaded is not None:
+                parts.append(f"last downloaded {evidence_downloads.stamp(lv.downloaded)} ({lv.downloads} counted)")
+            else:
+                parts.append(f"no download since {evidence_downloads.stamp(lv.evidence_from or now)} (evidence start)")
+            parts.append(f"evidence {ev.window()}")
+        if rule.match.in_status_for_days is not None and lv.status_since is not None:
+            parts.append(f"{lv.status} since {evidence_downloads.stamp(lv.status_since)} ({lv.status_since_how})")
+        if parts:
+            said[v] = "; ".join(parts)
+    waiting: dict[str, str] = {}
+    for rule in _uses(pkg, "in_status_for_days"):
+        days = float(rule.match.in_status_for_days)
+        others = rule.match.model_copy(update={"in_status_for_days": None})
+        for v, lv in live.items():
+            if v in decisions or lv.status_since_how != "first seen" or lv.status not in rule.considers() \
+                    or lv.status == rule.status or not matches_static(pkg.format, others, lv, now):
+                continue
+            waiting[v] = (f"rule '{rule.name}': {lv.status} since first seen {evidence_downloads.stamp(lv.status_since or now)}"
+                          f" (no record of when it changed); counts {days:g} days from then")
+    recent: dict[str, str] = {}
+    for rule in _uses(pkg, "not_downloaded_for_days"):
+        days = float(rule.match.not_downloaded_for_days)
+        unfiltered = rule.model_copy(update={"match": rule.match.model_copy(update={"not_downloaded_for_days": None})})
+        for v in rule_targets(pkg.format, unfiltered, live, now):
+            lv = live[v]
+            if v in decisions or lv.downloaded is None or now - lv.downloaded > days * DAY or lv.status == rule.status:
+                continue
+            recent[v] = (f"rule '{rule.name}': downloaded {evidence_downloads.stamp(lv.downloaded)} ({lv.downloads} "
+                         f"counted), within its {days:g} days")
+    return said, waiting, recent
+
+
+def since_record(plans: list[PackagePlan], previous: PreviousState, now: float) -> dict[str, dict[str, list[Any]]]:
+    """The ledger's `since` after this run: for each planned package, each version's entry while
+    it stays in that status, "our write" (now) for each version this run changes, and the times
+    `in_status_for_days` packages were given (CloudTrail, first seen). Packages not planned this
+    run keep their entries as they were."""
+    out = {label: dict(vs) for label, vs in previous.since.items()}
+    for p in plans:
+        if p.file is None or p.problems:
+            continue
+        prev = previous.since.get(p.label, {})
+        entries: dict[str, list[Any]] = {}
+        for v, lv in p.live.items():
+            d = p.decisions.get(v)
+            if d is not None and d.status != lv.status:
+                entries[v] = [d.status, now, "our write"]
+            elif lv.status_since is not None and lv.status_since_how is not None:
+                entries[v] = [lv.status, lv.status_since, lv.status_since_how]
+            elif v in prev and prev[v][0] == lv.status:
+                entries[v] = list(prev[v])
+        if entries:
+            out[p.label] = entries
+        else:
+            out.pop(p.label, None)
+    return out
 
 
 def vanished(plans: list[PackagePlan], previous: PreviousState, loaded: list[spec.LoadedSpec],
@@ -789,8 +923,10 @@ def main() -> None:
         raise pulumi.RunError(f"cannot read this stack's state to plan restores, so nothing was registered or "
                               f"applied: {e}") from None
     loaded: list[spec.LoadedSpec] = []
+    now = time.time()
     try:
-        plans = plan(specs_dir, isolate=True, loaded_out=loaded, names=known_names(previous))
+        plans = plan(specs_dir, isolate=True, loaded_out=loaded, names=known_names(previous), since=previous.since,
+                     now=now)
     except spec.SpecError as e:
         raise pulumi.RunError(str(e)) from None
     for p in plans:
@@ -802,6 +938,15 @@ def main() -> None:
                 + (" ..." if len(p.kept) > 10 else ""))
         for problem in p.problems:
             pulumi.log.error(f"{p.label} is not planned this run (the other packages are): {problem}")
+        if p.evidence:
+            pulumi.log.info(f"{p.label}: evidence: " + "; ".join(f"{v}: {why}" for v, why in list(p.evidence.items())[:10])
+                            + (" ..." if len(p.evidence) > 10 else ""))
+        if p.recent:
+            pulumi.log.info(f"{p.label}: kept: {len(p.recent)} version(s) downloaded recently: " + "; ".join(
+                f"{v}: {why}" for v, why in list(p.recent.items())[:10]) + (" ..." if len(p.recent) > 10 else ""))
+        if p.waiting:
+            pulumi.log.info(f"{p.label}: {len(p.waiting)} version(s) wait for their status time: " + "; ".join(
+                f"{v}: {why}" for v, why in list(p.waiting.items())[:10]) + (" ..." if len(p.waiting) > 10 else ""))
     gone = [f"{label}: no longer in the repository (ListPackages does not list it); its {count} managed version(s) "
             f"leave management" for label, count in sorted(vanished(plans, previous, loaded).items())]
     for w in gone:
@@ -835,7 +980,7 @@ def main() -> None:
         pulumi.log.warn(f"{label}: {len(versions)} version(s) leaving management are not restored: {shown}"
                         + (" ..." if len(versions) > 10 else ""))
     originals, left, packages = ledger_record(plans, previous)
-    ledger = StatusLedger(LEDGER_NAME, originals, left, packages)
+    ledger = StatusLedger(LEDGER_NAME, originals, left, packages, since=since_record(plans, previous, now))
     summary = register(plans, [ledger], previous, ledger)
     plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
     if plan_file:
@@ -844,7 +989,11 @@ def main() -> None:
         Path(plan_file).write_text(json.dumps({
             "changes": summary["changes"], "not_restored": skipped, "failed_packages": summary["failed_packages"],
             "awaiting_review": awaiting,
-            "warnings": [w for p in plans for w in p.warnings] + gone, "kept_in_use": kept_report(plans)},
+            "warnings": [w for p in plans for w in p.warnings] + gone, "kept_in_use": kept_report(plans),
+            "evidence": {p.label: p.evidence for p in plans if p.evidence},
+            "waiting": {p.label: p.waiting for p in plans if p.waiting},
+            "recent_downloads": {p.label: p.recent for p in plans if p.recent},
+            "evidence_windows": {ls.name: ls.downloads.window() for ls in loaded if ls.downloads is not None}},
             indent=1, sort_keys=True))
     pulumi.export("summary", {k: v for k, v in summary.items() if k not in ("changes", "failed_packages")})
     pulumi.export("changes", changes_output(summary["changes"]))

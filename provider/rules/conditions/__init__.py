@@ -7,12 +7,12 @@ condition is one module here, its tests and its docs line.
 
 from __future__ import annotations
 
-from provider.rules.conditions import age, glob, origin, prerelease, range as range_, status, versions
+from provider.rules.conditions import age, downloads, glob, in_status, origin, prerelease, range as range_, status, versions
 from provider.rules.conditions._base import Condition, Prepare, Reader
 
 REGISTRY: dict[str, Condition] = {c.field: c for c in (
     versions.CONDITION, glob.CONDITION, range_.CONDITION, range_.INCLUDE_PRERELEASE, prerelease.CONDITION,
-    age.CONDITION, status.CONDITION, origin.CONDITION)}
+    age.CONDITION, downloads.CONDITION, in_status.CONDITION, status.CONDITION, origin.CONDITION)}
 
 
 def static() -> list[Condition]:

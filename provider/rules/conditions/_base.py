@@ -43,3 +43,7 @@ class Condition:
     actions: tuple[str, ...] = ()  # IAM actions it needs beyond ListPackageVersions
     static: bool = True  # False: evaluated after keep_latest ranks the versions (`status`)
     active: Callable[[Any], bool] = _is_set  # whether a value sets the condition
+    # The statuses a rule using it may decide (None: any), and why not others (the spec error).
+    targets: Optional[frozenset[str]] = None
+    targets_why: str = ""
+    evidence: Optional[str] = None  # the spec-level evidence it reads ("downloads"), checked at plan time

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from provider.rules import ecosystems
 from provider.rules.evidence import lockfiles, sbom
-from provider.rules.evidence._refs import EvidenceError, Reference
+from provider.rules.evidence._refs import EvidenceError, Reference, parse_json
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 
@@ -59,22 +59,43 @@ def reader_for(path: Path, display: str) -> Callable[[Path, str], list[Reference
 
 
 def _sbom(path: Path, name: str) -> list[Reference]:
-    doc = _json(path, name)
-    if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":
-        return sbom.cyclonedx(doc, name)
-    if isinstance(doc, dict) and "spdxVersion" in doc:
-        return sbom.spdx(doc, name)
+    kind = _sbom_kind(path, name)
+    if kind == "CycloneDX":
+        return sbom.cyclonedx(path, name)
+    if kind == "SPDX":
+        doc = _json(path, name)
+        if isinstance(doc, dict):
+            return sbom.spdx(doc, name)
     raise EvidenceError(name, "a JSON file that is neither a CycloneDX SBOM (`bomFormat: CycloneDX`) nor an SPDX "
                               f"SBOM (`spdxVersion`); supported: {SUPPORTED}")
 
 
-def _json(path: Path, name: str) -> Any:
+def _sbom_kind(path: Path, name: str) -> str:
+    """"CycloneDX", "SPDX" or "" from the document's top-level keys, read as a stream (the
+    SBOM is never held whole in memory to learn what it is)."""
+    import ijson
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as f:
+            for prefix, event, value in ijson.parse(f):
+                if prefix == "bomFormat" and event == "string":
+                    return "CycloneDX" if value == "CycloneDX" else ""
+                if prefix == "spdxVersion":
+                    return "SPDX"
+    except ijson.JSONError as e:
+        raise EvidenceError(name, f"not valid JSON: {str(e).splitlines()[0][:200]}") from None
+    except RecursionError:
+        raise EvidenceError(name, "JSON nested too deeply to read (no SBOM nests that deep)") from None
     except UnicodeDecodeError as e:
         raise EvidenceError(name, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise EvidenceError(name, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    return ""
+
+
+def _json(path: Path, name: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise EvidenceError(name, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    return parse_json(text, name)
 
 
 def read(path: Path, name: str) -> list[Reference]:
@@ -90,6 +111,8 @@ def read(path: Path, name: str) -> list[Reference]:
         return reader_for(path, name)(path, name)
     except OSError as e:
         raise EvidenceError(name, f"cannot be read: {e.strerror}") from None
+    except RecursionError:  # a reader walking nested entries (npm lockfile v1 dependencies, ...)
+        raise EvidenceError(name, "nested too deeply to read (no SBOM or lockfile nests that deep)") from None
 
 
 def same_version(fmt: str, a: str, b: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from provider.rules.evidence._refs import EvidenceError, Reference
+from provider.rules.evidence._refs import EvidenceError, Reference, parse_json
 
 
 def _text(path: Path, name: str) -> str:
@@ -26,10 +26,7 @@ def _text(path: Path, name: str) -> str:
 
 
 def _json(path: Path, name: str) -> Any:
-    try:
-        return json.loads(_text(path, name))
-    except json.JSONDecodeError as e:
-        raise EvidenceError(name, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    return parse_json(_text(path, name), name)
 
 
 def _toml(path: Path, name: str) -> dict[str, Any]:
@@ -37,6 +34,10 @@ def _toml(path: Path, name: str) -> dict[str, Any]:
         return tomllib.loads(_text(path, name))
     except tomllib.TOMLDecodeError as e:
         raise EvidenceError(name, f"not valid TOML: {e}") from None
+    except RecursionError:
+        raise EvidenceError(name, "TOML nested too deeply to read (no lockfile nests that deep)") from None
+    except ValueError as e:  # e.g. an integer of more than 4300 digits
+        raise EvidenceError(name, f"not usable TOML: {str(e).split(';')[0]}") from None
 
 
 def _need(cond: bool, name: str, message: str) -> None:
@@ -62,8 +63,11 @@ def npm_lock(path: Path, name: str) -> list[Reference]:
         for key, entry in packages.items():
             if "node_modules/" not in key or not isinstance(entry, dict):
                 continue  # "" is the project itself; other keys are workspace folders
-            if entry.get("link") or not isinstance(entry.get("version"), str):
+            if entry.get("link") or "version" not in entry:
                 continue
+            _need(isinstance(entry["version"], str), name,
+                  f"packages[{key!r}]: `version` is {json.dumps(entry['version'])[:40]}, not a string: the "
+                  f"lockfile cannot say which version is in use")
             resolved = str(entry.get("resolved") or "")
             if resolved.startswith(("file:", "git", "link:")):
                 continue
@@ -77,6 +81,9 @@ def npm_lock(path: Path, name: str) -> list[Reference]:
         for dep, entry in deps.items():
             if not isinstance(entry, dict):
                 continue
+            _need(isinstance(entry.get("version", ""), str), name,
+                  f"{where}.{dep}: `version` is {json.dumps(entry.get('version'))[:40]}, not a string: the "
+                  f"lockfile cannot say which version is in use")
             version = str(entry.get("version") or "")
             full = dep
             if version.startswith("npm:"):  # alias: npm:real-name@1.2.3

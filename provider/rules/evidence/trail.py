@@ -1,0 +1,190 @@
+"""CloudTrail log files, as CloudTrail delivers them to S3 (`AWSLogs/<account>/CloudTrail/<region>/
+YYYY/MM/DD/*.json.gz`, each `{"Records": [...]}`, gzipped or not), read with DuckDB in one pass:
+a year of an account's trail (GBs) is one query on one machine, in bounded memory (DuckDB spills
+to a temporary folder past `MEMORY_LIMIT`).
+
+What one pass extracts, for one repository (domain, owner, repository):
+- the time of every record (any event, any service): what the logs cover, and their gaps;
+- downloads: successful `ReadFromRepository` (a package manager's fetch) and `GetPackageVersionAsset`
+  records with a package version, per version and principal: last time, count;
+- status writes: successful `UpdatePackageVersionsStatus` / `DisposePackageVersions` records, per
+  version (the service's `successfulVersions` when the record has them, else the request's
+  `versions`): time, target status, principal.
+Request fields are read under the names CloudTrail gives package-manager requests
+(`domainName`, `repositoryName`, `packageFormat`, `packageNamespace`, `packageName`,
+`packageVersion`) and API calls (`domain`, `repository`, `format`, `namespace`, `package`,
+`packageVersion`).
+
+Contract: a file that is not gzip/JSON, has no `Records` list, holds a record without a valid
+`eventTime`, or is larger than `MAX_OBJECT_BYTES` uncompressed raises EvidenceError naming that
+file; no partial result is ever returned.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from provider.rules.evidence._refs import EvidenceError
+
+MEMORY_LIMIT = "1GB"
+THREADS = 2
+MAX_OBJECT_BYTES = 256 * 1024 * 1024  # one log file's JSON; CloudTrail's are far smaller
+DOWNLOAD_EVENTS = ("ReadFromRepository", "GetPackageVersionAsset")
+STATUS_EVENTS = ("UpdatePackageVersionsStatus", "DisposePackageVersions")
+SOURCE = "codeartifact.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class DownloadRow:
+    format: str
+    namespace: str
+    package: str
+    version: str
+    principal: str
+    service: bool  # made by an AWS service (userIdentity.invokedBy, or type AWSService)
+    last: float
+    count: int
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    format: str
+    namespace: str
+    package: str
+    versions: tuple[str, ...]
+    status: str
+    principal: str
+    time: float
+
+
+@dataclass(frozen=True)
+class TrailRead:
+    first: Optional[float]  # the earliest record (None: no record at all)
+    last: Optional[float]
+    gaps: tuple[tuple[float, float], ...]  # consecutive records more than a day apart
+    downloads: tuple[DownloadRow, ...]
+    statuses: tuple[StatusRow, ...]
+    records: int
+
+
+def _param(*names: str) -> str:
+    return "coalesce(" + ", ".join(f"r->>'$.requestParameters.{n}'" for n in names) + ")"
+
+
+_EXTRACT = f"""
+CREATE TEMP TABLE ev AS
+SELECT filename AS file,
+       epoch(try_cast(r->>'eventTime' AS TIMESTAMPTZ)) AS t,
+       r IS NULL AS no_records,
+       CASE WHEN r->>'eventSource' = '{SOURCE}' AND r->>'errorCode' IS NULL
+                 AND r->>'eventName' IN {DOWNLOAD_EVENTS + STATUS_EVENTS} THEN r->>'eventName' END AS name,
+       coalesce(r->>'$.userIdentity.arn', r->>'$.userIdentity.principalId', '') AS who,
+       (r->>'$.userIdentity.invokedBy' IS NOT NULL OR r->>'$.userIdentity.type' = 'AWSService') AS service,
+       {_param('domainName', 'domain')} AS domain,
+       {_param('domainOwner')} AS owner,
+       {_param('repositoryName', 'repository')} AS repository,
+       {_param('packageFormat', 'format')} AS format,
+       coalesce({_param('packageNamespace', 'namespace')}, '') AS namespace,
+       {_param('packageName', 'package')} AS package,
+       {_param('packageVersion')} AS version,
+       r->>'$.requestParameters.targetStatus' AS target,
+       CASE WHEN r->>'eventName' IN {STATUS_EVENTS}
+            THEN coalesce(json_keys(r->'$.responseElements.successfulVersions')::VARCHAR,
+                          (r->'$.requestParameters.versions')::VARCHAR) END AS versions,
+       (r->'$.responseElements.failedVersions') AS failed
+FROM (SELECT unnest(CASE WHEN Records IS NULL THEN [NULL::JSON] ELSE Records END) AS r, filename
+      FROM read_json($files, columns={{'Records': 'JSON[]'}}, format='unstructured', filename=true,
+                     maximum_object_size={MAX_OBJECT_BYTES}, compression='auto_detect'))
+"""
+
+
+def _connect(spill: str) -> Any:
+    import duckdb
+    con = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT, "threads": THREADS,
+                                             "temp_directory": spill, "preserve_insertion_order": False,
+                                             "enable_external_access": True, "autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
+    return con
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:300]
+
+
+def read(files: list[tuple[Path, str]], domain: str, repository: str, owner: Optional[str]) -> TrailRead:
+    """Reads the log files (path, display name) for one repository. Raises EvidenceError naming
+    the first file that cannot be used."""
+    import duckdb
+    if not files:
+        return TrailRead(None, None, (), (), (), 0)
+    display = {str(p): d for p, d in files}
+    with tempfile.TemporaryDirectory(prefix="trail-spill-") as spill:
+        con = _connect(spill)
+        try:
+            try:
+                con.execute(_EXTRACT, {"files": [str(p) for p, _ in files]})
+            except duckdb.Error as e:
+                raise _blame(files, e, spill) from None
+            bad = con.execute("SELECT file, no_records FROM ev WHERE t IS NULL LIMIT 1").fetchone()
+            if bad is not None:
+                raise EvidenceError(display.get(bad[0], bad[0]),
+                                    "not a CloudTrail log file: no `Records` list" if bad[1] else
+                                    "a record without a valid `eventTime`; not a CloudTrail log file")
+            n, first, last = con.execute("SELECT count(*), min(t), max(t) FROM ev").fetchone()
+            gaps = con.execute("""
+                SELECT prev, t FROM (SELECT t, lag(t) OVER (ORDER BY t) AS prev FROM (SELECT DISTINCT t FROM ev))
+                WHERE t - prev > 86400 ORDER BY t""").fetchall()
+            where = "domain = $domain AND repository = $repository AND ($owner IS NULL OR owner IS NULL OR owner = $owner)"
+            args = {"domain": domain, "repository": repository, "owner": owner}
+            downloads = con.execute(f"""
+                SELECT format, namespace, package, version, who, service, max(t), count(*) FROM ev
+                WHERE name IN {DOWNLOAD_EVENTS} AND {where} AND version IS NOT NULL AND package IS NOT NULL
+                      AND format IS NOT NULL
+                GROUP BY ALL""", args).fetchall()
+            statuses = con.execute(f"""
+                SELECT format, namespace, package, versions, coalesce(target, 'Disposed'), who, t, name, failed FROM ev
+                WHERE name IN {STATUS_EVENTS} AND {where} AND package IS NOT NULL AND format IS NOT NULL
+                ORDER BY t""", args).fetchall()
+        finally:
+            con.close()
+    rows = []
+    for fmt, ns, pkg, versions, target, who, t, name, failed in statuses:
+        if name == "DisposePackageVersions":
+            target = "Disposed"
+        try:
+            vs = json.loads(versions) if versions else []
+            failed_vs = set(json.loads(failed)) if failed and failed != "null" else set()
+        except ValueError:
+            vs, failed_vs = [], set()
+        kept = tuple(str(v) for v in vs if isinstance(v, str) and v not in failed_vs) if isinstance(vs, list) else ()
+        if kept:
+            rows.append(StatusRow(fmt, ns, pkg, kept, str(target), who, float(t)))
+    return TrailRead(float(first) if first is not None else None, float(last) if last is not None else None,
+                     tuple((float(a), float(b)) for a, b in gaps),
+                     tuple(DownloadRow(f, ns, p, v, w, bool(s), float(t), int(c)) for f, ns, p, v, w, s, t, c in downloads),
+                     tuple(rows), int(n))
+
+
+def _blame(files: list[tuple[Path, str]], error: Exception, spill: str) -> EvidenceError:
+    """The read of all files failed: find the first file that fails alone (the error path only)."""
+    import duckdb
+    con = _connect(spill)
+    try:
+        for path, display in files:
+            try:
+                con.execute(_EXTRACT.replace("CREATE TEMP TABLE ev AS", "CREATE OR REPLACE TEMP TABLE one AS"),
+                            {"files": [str(path)]})
+                rows = con.execute("SELECT count(*) FROM one").fetchone()
+            except duckdb.Error as e:
+                return EvidenceError(display, f"not a CloudTrail log file: {_first_line(e)}")
+            if rows is None:
+                return EvidenceError(display, "not a CloudTrail log file")
+    finally:
+        con.close()
+    return EvidenceError(files[0][1] if len(files) == 1 else f"{files[0][1]} (and {len(files) - 1} more)",
+                         f"the CloudTrail logs cannot be read: {_first_line(error)}")
