@@ -277,6 +277,22 @@ def render_awaiting(awaiting: dict[str, dict[str, str]]) -> str:
                         "preview lists them):", awaiting)
 
 
+def render_evidence(plan: dict[str, Any]) -> str:
+    """Why each change a rule reading evidence decided was made (last download or time in status,
+    and the evidence window), the versions kept because they were downloaded within the window, and
+    those whose time in status is only counted from when this stack first saw it."""
+    parts = [_per_version("**🔎 {n} change(s) decided by download or status-time evidence:**",
+                          plan.get("evidence") or {}),
+             _per_version("**{n} version(s) kept: downloaded recently** (within their rule's window):",
+                          plan.get("recent_downloads") or {}),
+             _per_version("**⏳ {n} version(s) wait for their status time** (no record of when their status changed; "
+                          "counted from when this stack first saw it):", plan.get("waiting") or {})]
+    windows = plan.get("evidence_windows") or {}
+    if windows and any(parts):
+        parts.append("Evidence windows: " + "; ".join(f"{code(f)}: {md(w)}" for f, w in sorted(windows.items())) + "\n")
+    return "\n".join(p for p in parts if p)
+
+
 def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "",
               detail: Optional[list[str]] = None) -> str:
     """The PR comment (within GitHub's limit); with ``detail`` (a list), the full per-version
@@ -289,6 +305,7 @@ def summarize(preview_json: str, plan_json: Optional[str] = None, stack: str = "
     sections = [x for x in (render_failed((plan or {}).get("failed_packages") or {}),
                             render_warnings((plan or {}).get("warnings") or []),
                             render_kept((plan or {}).get("kept_in_use") or {}),
+                            render_evidence(plan or {}),
                             render_not_restored((plan or {}).get("not_restored") or {}),
                             render_awaiting((plan or {}).get("awaiting_review") or {})) if x]
     not_restored = "".join("\n" + x.strip("\n") + "\n" for x in sections)

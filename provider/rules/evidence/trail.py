@@ -32,7 +32,8 @@ from provider.rules.evidence._refs import EvidenceError
 
 MEMORY_LIMIT = "1GB"
 THREADS = 2
-MAX_OBJECT_BYTES = 256 * 1024 * 1024  # one log file's JSON; CloudTrail's are far smaller
+BATCH = 8  # files per scan
+MAX_OBJECT_BYTES = 32 * 1024 * 1024  # one log file's JSON (DuckDB buffers 2x per thread); CloudTrail's are far smaller
 DOWNLOAD_EVENTS = ("ReadFromRepository", "GetPackageVersionAsset")
 STATUS_EVENTS = ("UpdatePackageVersionsStatus", "DisposePackageVersions")
 SOURCE = "codeartifact.amazonaws.com"
@@ -93,7 +94,7 @@ SELECT filename AS file,
        {_param('packageVersion')} AS version,
        r->>'$.requestParameters.targetStatus' AS target,
        CASE WHEN r->>'eventName' IN {STATUS_EVENTS}
-            THEN coalesce(json_keys(r->'$.responseElements.successfulVersions')::VARCHAR,
+            THEN coalesce(to_json(json_keys(r->'$.responseElements.successfulVersions'))::VARCHAR,
                           (r->'$.requestParameters.versions')::VARCHAR) END AS versions,
        (r->'$.responseElements.failedVersions') AS failed
 FROM (SELECT unnest(CASE WHEN Records IS NULL THEN [NULL::JSON] ELSE Records END) AS r, filename
@@ -126,10 +127,15 @@ def read(files: list[tuple[Path, str]], domain: str, repository: str, owner: Opt
     with tempfile.TemporaryDirectory(prefix="trail-spill-") as spill:
         con = _connect(spill)
         try:
-            try:
-                con.execute(_EXTRACT, {"files": [str(p) for p, _ in files]})
-            except duckdb.Error as e:
-                raise _blame(files, e, spill) from None
+            # In batches: DuckDB keeps a read buffer per file of a scan until the scan ends, so one
+            # scan of thousands of files would need thousands of buffers.
+            for i in range(0, len(files), BATCH):
+                batch = files[i:i + BATCH]
+                sql = _EXTRACT if i == 0 else _EXTRACT.replace("CREATE TEMP TABLE ev AS", "INSERT INTO ev")
+                try:
+                    con.execute(sql, {"files": [str(p) for p, _ in batch]})
+                except duckdb.Error as e:
+                    raise _blame(batch, e, spill) from None
             bad = con.execute("SELECT file, no_records FROM ev WHERE t IS NULL LIMIT 1").fetchone()
             if bad is not None:
                 raise EvidenceError(display.get(bad[0], bad[0]),

@@ -1,0 +1,208 @@
+"""Download evidence and hostile evidence files, offline: what the coverage check accepts and refuses
+(properties over generated spans), that a version downloaded within the window is never selected,
+exported tables (window, gaps, bad rows named by line), CloudTrail log files read by DuckDB, and
+hostile files (deep nesting, huge numbers, numeric versions, symlink loops, broken gzip) each ending
+in one EvidenceError naming the file, in bounded time."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provider.rules import evidence
+from provider.rules.conditions import downloads as cond
+from provider.rules.evidence import downloads, files, trail
+from provider.rules.evidence._refs import EvidenceError
+from provider.rules.live import DAY, LiveVersion
+from provider.rules.spec import Rule
+
+NOW = 1_800_000_000.0
+
+
+def ev(spans: list[tuple[float, float]]) -> downloads.Downloads:
+    return downloads.Downloads(("x",), downloads._merge(spans))
+
+
+@settings(max_examples=300, deadline=None)
+@given(days=st.integers(1, 400), start=st.floats(0, 500),
+       gap=st.one_of(st.none(), st.tuples(st.floats(0, 450), st.floats(1.01, 40))))
+def test_a_window_is_covered_only_by_evidence_without_a_gap_of_more_than_a_day(
+        days: int, start: float, gap: tuple[float, float] | None) -> None:
+    """Logs from `start` days ago to now; `gap`: (days ago it ends, its length in days), no record inside."""
+    spans = [(NOW - start * DAY, NOW)]
+    if gap is not None:
+        a, b = NOW - (gap[0] + gap[1]) * DAY, NOW - gap[0] * DAY
+        spans = [(s, e) for s, e in ((spans[0][0], min(NOW, a)), (max(spans[0][0], b), NOW)) if e > s]
+    problem = ev(spans).coverage_problem(days, NOW)
+    if start < days:
+        assert problem is not None and "first day missing" in problem
+    elif gap is None:
+        assert problem is None
+    else:
+        a, b = NOW - (gap[0] + gap[1]) * DAY, NOW - gap[0] * DAY
+        if a >= NOW - days * DAY and b <= NOW - DAY and a > spans[0][0]:
+            assert problem is not None and "first day missing" in problem, (spans, days)
+        if b <= NOW - days * DAY or a >= NOW - DAY:
+            assert problem is None, (spans, days, problem)
+
+
+def live(version: str, downloaded: float | None, published_days: float) -> LiveVersion:
+    return LiveVersion(version, "Published", "r", published=NOW - published_days * DAY, downloaded=downloaded,
+                       downloads=1 if downloaded else 0, evidence_from=NOW - 400 * DAY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(1, 365), ago=st.one_of(st.none(), st.floats(0, 800)), published_days=st.floats(0, 900))
+def test_a_version_downloaded_within_the_window_is_never_selected(n: int, ago: float | None,
+                                                                  published_days: float) -> None:
+    v = live("1.0.0", None if ago is None else NOW - ago * DAY, published_days)
+    matched = cond._matches("npm", n, None, v, NOW)
+    if ago is not None and ago <= n:
+        assert not matched
+    if matched:
+        assert published_days > n, "published within the window: too young to judge"
+    assert not cond._matches("npm", n, None, LiveVersion("1.0.0", "Published", "r", published=0.0), NOW), \
+        "no evidence attached: never 'not downloaded'"
+
+
+def test_a_download_rule_can_only_unlist_or_archive() -> None:
+    with pytest.raises(ValueError, match="can only decide Archived or Unlisted, not Disposed"):
+        from provider.rules.spec import PackageSpec
+        PackageSpec.model_validate({"format": "npm", "package": "x", "rules": [
+            {"name": "gone", "status": "Disposed", "match": {"not_downloaded_for_days": 90}}]})
+    assert Rule.model_validate({"name": "a", "status": "Archived", "match": {"not_downloaded_for_days": 90}})
+
+
+def table(tmp_path: Path, rows: list[str], name: str = "last.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(",".join(downloads.TABLE_COLUMNS) + "\n" + "".join(r + "\n" for r in rows))
+    return p
+
+
+def test_an_exported_table_gives_downloads_and_its_window(tmp_path: Path) -> None:
+    w = "2026-06-01T00:00:00Z,2026-12-01T00:00:00Z,184"
+    p = table(tmp_path, [f"npm,,lodash,4.17.21,2026-11-30T10:00:00Z,12,{w}", f"pypi,,Flask_Login,0.6.3,2026-07-01,3,{w}",
+                         f",,,,,,{w}"])
+    got = downloads.load([(p, "last.csv")], "d", "r", None)
+    assert got.of("npm", None, "lodash")[0]["4.17.21"].count == 12
+    assert got.of("pypi", None, "flask-login")[0]["0.6.3"].count == 3, "names compare as CodeArtifact compares them"
+    assert got.coverage_problem(90, downloads._time("2026-12-01T12:00:00Z", "", "", "")) is None
+
+
+def test_a_table_whose_window_has_days_without_records_is_refused(tmp_path: Path) -> None:
+    p = table(tmp_path, ["npm,,a,1.0.0,2026-11-30T10:00:00Z,1,2026-06-01,2026-12-01,150"])
+    with pytest.raises(EvidenceError, match=r"last.csv: the window 2026-06-01 .. 2026-12-01 spans 184 days but only 150"):
+        downloads.load([(p, "last.csv")], "d", "r", None)
+
+
+@pytest.mark.parametrize("row, message", [
+    ("npm,,a,1.0.0,yesterday,1,2026-06-01,2026-12-01,184", "line 2: `last_downloaded` 'yesterday'"),
+    ("npmx,,a,1.0.0,2026-11-01,1,2026-06-01,2026-12-01,184", "line 2: `format` 'npmx'"),
+    ("npm,,a,1.0.0,2026-11-01,many,2026-06-01,2026-12-01,184", "line 2: `downloads` 'many'"),
+    ("npm,,a,1.0.0,2026-11-01,1,,2026-12-01,184", "line 2: `window_start` is empty"),
+])
+def test_a_bad_table_row_is_named_by_file_and_line(tmp_path: Path, row: str, message: str) -> None:
+    p = table(tmp_path, [row])
+    with pytest.raises(EvidenceError) as e:
+        downloads.load([(p, "last.csv")], "d", "r", None)
+    assert str(e.value).startswith("last.csv: ") and message in str(e.value)
+
+
+def record(when: str, name: str = "ReadFromRepository", **params: str) -> dict[str, object]:
+    return {"eventTime": when, "eventSource": "codeartifact.amazonaws.com", "eventName": name,
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/ci/x"},
+            "requestParameters": params}
+
+
+def test_cloudtrail_files_give_downloads_status_writes_and_their_gaps(tmp_path: Path) -> None:
+    recs = [record("2026-11-01T00:00:00Z", "ListDomains"), record("2026-11-02T00:00:00Z", domainName="d",
+            repositoryName="r", packageFormat="npm", packageName="a", packageVersion="1.0.0"),
+            record("2026-11-02T01:00:00Z", "UpdatePackageVersionsStatus", domain="d", repository="r", format="npm",
+                   package="a", targetStatus="Archived") | {"responseElements": {"successfulVersions": {
+                       "1.1.0": {"status": "Archived", "revision": "x"}}, "failedVersions": {}}},
+            record("2026-11-02T02:00:00Z", domainName="other", repositoryName="r", packageFormat="npm",
+                   packageName="a", packageVersion="9.9.9"),
+            record("2026-11-05T00:00:00Z", "ListDomains")]
+    f = tmp_path / "a.json.gz"
+    with gzip.open(f, "wt") as out:
+        json.dump({"Records": recs}, out)
+    got = downloads.load([(f, "a.json.gz")], "d", "r", None)
+    dl, writes = got.of("npm", None, "a")
+    assert set(dl) == {"1.0.0"}, "another domain's read is not this repository's"
+    assert writes["1.1.0"].status == "Archived"
+    assert len(got.spans) == 2, "three days without a record split the coverage"
+
+
+HOSTILE_JSON = {
+    "deep.cdx.json": b'{"bomFormat": "CycloneDX", "components": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "package-lock.json": b'{"lockfileVersion": 3, "packages": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_JSON))
+def test_json_nested_100k_deep_is_one_error_naming_the_file(tmp_path: Path, name: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(HOSTILE_JSON[name])
+    t = time.monotonic()
+    with pytest.raises(EvidenceError) as e:
+        evidence.read(p, name)
+    assert str(e.value).startswith(f"{name}: ") and "\n" not in str(e.value)
+    assert time.monotonic() - t < 10
+
+
+def test_a_5000_digit_integer_and_toml_nested_5k_deep_are_errors_naming_the_file(tmp_path: Path) -> None:
+    lock = tmp_path / "package-lock.json"
+    lock.write_text('{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0", "size": '
+                    + "9" * 5000 + "}}}")
+    with pytest.raises(EvidenceError, match=r"^package-lock.json: not usable JSON: Exceeds the limit"):
+        evidence.read(lock, "package-lock.json")
+    uv = tmp_path / "uv.lock"
+    uv.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(EvidenceError, match=r"^uv.lock: "):
+        evidence.read(uv, "uv.lock")
+    big = tmp_path / "Cargo.lock"
+    big.write_text("x = " + "9" * 5000 + "\n")
+    with pytest.raises(EvidenceError, match=r"^Cargo.lock: not usable TOML"):
+        evidence.read(big, "Cargo.lock")
+
+
+def test_a_numeric_version_in_a_package_lock_is_an_error_not_a_skip(tmp_path: Path) -> None:
+    lock = tmp_path / "package-lock.json"
+    lock.write_text('{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": 1.0}}}')
+    with pytest.raises(EvidenceError, match=r"node_modules/a'\]: `version` is 1.0, not a string"):
+        evidence.read(lock, "package-lock.json")
+
+
+def test_a_glob_over_symlinks_to_a_parent_folder_ends_in_bounded_time(tmp_path: Path) -> None:
+    root = tmp_path / "evidence"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "sbom.cdx.json").write_text('{"bomFormat": "CycloneDX", "components": []}')
+    os.symlink(root, root / "a" / "loop1")
+    os.symlink(root / "a", root / "a" / "b" / "loop2")
+    t = time.monotonic()
+    found = files.files_of(tmp_path, "evidence/**/*.json")
+    assert time.monotonic() - t < 5
+    assert [p.name for p in found] == ["sbom.cdx.json"], "symlinked folders are not entered"
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("x.json.gz", b"not gzip", "Input is not a GZIP stream"),
+    ("deep.json", b'{"Records": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "recursion depth"),
+    ("none.json", b'{"x": 1}', "no `Records` list"),
+    ("notime.json", b'{"Records": [{"eventName": "x"}]}', "without a valid `eventTime`"),
+])
+def test_a_hostile_trail_file_is_one_error_naming_it(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(data)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"Records": [record("2026-11-01T00:00:00Z", "ListDomains")]}))
+    with pytest.raises(EvidenceError) as e:
+        trail.read([(good, "good.json"), (p, name)], "d", "r", None)
+    assert str(e.value).startswith(f"{name}: ") and message in str(e.value)
