@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from provider.rules import ecosystems
 from provider.rules.evidence import lockfiles, sbom
-from provider.rules.evidence._refs import EvidenceError, Reference, parse_json
+from provider.rules.evidence._refs import EvidenceError, Reference, parse_json, top_level
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 
@@ -73,20 +73,12 @@ def _sbom(path: Path, name: str) -> list[Reference]:
 def _sbom_kind(path: Path, name: str) -> str:
     """"CycloneDX", "SPDX" or "" from the document's top-level keys, read as a stream (the
     SBOM is never held whole in memory to learn what it is)."""
-    import ijson
-    try:
-        with path.open("rb") as f:
-            for prefix, event, value in ijson.parse(f):
-                if prefix == "bomFormat" and event == "string":
-                    return "CycloneDX" if value == "CycloneDX" else ""
-                if prefix == "spdxVersion":
-                    return "SPDX"
-    except ijson.JSONError as e:
-        raise EvidenceError(name, f"not valid JSON: {str(e).splitlines()[0][:200]}") from None
-    except RecursionError:
-        raise EvidenceError(name, "JSON nested too deeply to read (no SBOM nests that deep)") from None
-    except UnicodeDecodeError as e:
-        raise EvidenceError(name, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    with path.open("rb") as f:
+        for kind, key, value in top_level(f, name, frozenset()):
+            if kind == "scalar" and key == "bomFormat":
+                return "CycloneDX" if value == "CycloneDX" else ""
+            if kind == "scalar" and key == "spdxVersion":
+                return "SPDX"
     return ""
 
 

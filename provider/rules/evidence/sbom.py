@@ -19,7 +19,7 @@ from typing import Any, Iterable, Optional
 from packageurl import PackageURL
 
 from provider._core.model import Format
-from provider.rules.evidence._refs import MAX_DEPTH, EvidenceError, Reference
+from provider.rules.evidence._refs import MAX_DEPTH, EvidenceError, Reference, top_level
 
 PURL_TYPES: dict[str, Format] = {"npm": "npm", "pypi": "pypi", "maven": "maven", "nuget": "nuget", "gem": "ruby",
                                  "cargo": "cargo", "generic": "generic", "swift": "swift"}
@@ -64,7 +64,6 @@ def cyclonedx(path: Path, name: str) -> list[Reference]:
     the largest single component, not the SBOM (100,000 components: bench/RESULTS-evidence.md).
     The checks are CycloneDX's own for what is read: `components` is a list of objects, each
     with a string `name`, nested `components` a list, `purl` a string."""
-    import ijson
     found: list[tuple[str, str]] = []
     count = 0
 
@@ -97,16 +96,10 @@ def cyclonedx(path: Path, name: str) -> list[Reference]:
                 if "components" in c:
                     stack.append((c["components"], f"{where} > ", depth + 1))
 
-    try:
-        with path.open("rb") as f:
-            for component in ijson.items(f, "components.item", use_float=True):
+    with path.open("rb") as f:
+        for kind, _key, component in top_level(f, name, frozenset({"components"})):
+            if kind == "item":
                 walk([component], "")
-    except ijson.JSONError as e:
-        raise EvidenceError(name, f"not valid JSON: {str(e).splitlines()[0][:200]}") from None
-    except RecursionError:
-        raise EvidenceError(name, "JSON nested too deeply to read (no SBOM nests that deep)") from None
-    except UnicodeDecodeError as e:
-        raise EvidenceError(name, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
     return _collect(found, name, count)
 
 
