@@ -68,7 +68,10 @@ def test_status_is_judged_after_keep_latest_and_age_brings_its_read_and_its_acti
     age = conditions.REGISTRY["older_than_days"]
     assert age.prepare is not None and age.needs == {"published_time"}
     assert age.actions == ("codeartifact:DescribePackageVersion",)
-    assert all(not c.actions for name, c in conditions.REGISTRY.items() if name != "older_than_days")
+    # The download condition also needs published times ("published more than N days ago").
+    assert conditions.REGISTRY["not_downloaded_for_days"].actions == age.actions
+    assert all(not c.actions for name, c in conditions.REGISTRY.items()
+               if name not in ("older_than_days", "not_downloaded_for_days"))
 
 
 def test_formats_and_statuses_agree_everywhere() -> None:
