@@ -49,3 +49,14 @@ def test_policy_bench_smoke_calls_at_the_minimum(tmp_path: Path) -> None:
         assert {op: r["calls"].get(op, 0) for op in r["minimum"]} == r["minimum"], (scenario, r["calls"])
         assert r["calls"].get("UpdatePackageVersionsStatus", 0) == r["minimum"].get("UpdatePackageVersionsStatus", 0)
     assert rows["up"]["calls"]["resources"] <= 16 + 4, "the shards, the ledger, the stack and its provider"
+
+
+def test_evidence_bench_smoke_finds_everything_it_generated(tmp_path: Path) -> None:
+    """bench/evidence.py --smoke: the trail reader finds every generated file and the SBOM reader
+    every component (the bench itself refuses to report otherwise)."""
+    out = tmp_path / "evidence.md"
+    proc = subprocess.run([sys.executable, "bench/evidence.py", "--smoke", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert "| CloudTrail log files (DuckDB) |" in text and "2,000 references" in text
