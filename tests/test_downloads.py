@@ -206,3 +206,19 @@ def test_a_hostile_trail_file_is_one_error_naming_it(tmp_path: Path, name: str, 
     with pytest.raises(EvidenceError) as e:
         trail.read([(good, "good.json"), (p, name)], "d", "r", None)
     assert str(e.value).startswith(f"{name}: ") and message in str(e.value)
+
+
+def test_iam_policy_grants_the_evidence_reads_only_when_a_spec_uses_downloads(tmp_path: Path) -> None:
+    from provider.cli.iam_policy import policy
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (tmp_path / "trail.json").write_text(json.dumps({"Records": [record("2026-11-01T00:00:00Z", "ListDomains")]}))
+    base = "domain: dom\nrepository: repo\ndomain_owner: '111122223333'\npackages:\n  - {format: npm, package: a}\n"
+    (specs / "a.yaml").write_text(base)
+    plain = policy(specs, "us-east-1", None, evidence_bucket="trail-bucket/AWSLogs")
+    assert not any(a.startswith("s3:") for st in plain["Statement"] for a in st["Action"]), "not used: not granted"
+    (specs / "a.yaml").write_text(base.replace("packages:", "downloads: {files: [../trail.json]}\npackages:"))
+    doc = policy(specs, "us-east-1", None, evidence_bucket="trail-bucket/AWSLogs")
+    by_sid = {st["Sid"]: st for st in doc["Statement"]}
+    assert by_sid["ListDownloadEvidence"]["Resource"] == ["arn:aws:s3:::trail-bucket"]
+    assert by_sid["ReadDownloadEvidence"]["Resource"] == ["arn:aws:s3:::trail-bucket/AWSLogs/*"]

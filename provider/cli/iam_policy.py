@@ -21,6 +21,11 @@ discovers the packages every run) and the package actions on ARN patterns built 
 wildcards mean the same as the spec's globs, but `exclude` and the origin-control filters cannot be
 said in an ARN, so the grant covers every package the includes name.
 
+Download evidence (`downloads:` in a spec) is read from local files; when CI copies it from the
+trail's S3 bucket, `--evidence-bucket BUCKET[/PREFIX]` adds s3:ListBucket on the bucket and
+s3:GetObject under the prefix, only if a spec uses `downloads:` (without the flag the command says
+on stderr that those reads are not granted).
+
 Not covered, on purpose: restores of a package removed from the specs need its statement until
 the `up` that restores it has run (apply with the previous policy, then tighten); `adopt`,
 `snapshot` and `init --from-live` also need codeartifact:ListPackages on the repository.
@@ -83,16 +88,35 @@ def _document(grants: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
     statements = []
     for actions, arns in by_actions.items():
         sid = ("DisposeOptedInPackages" if actions == tuple(DISPOSE) else
-               "DiscoverPackages" if actions == tuple(DISCOVER) else "ReadAndSetStatus")
+               "DiscoverPackages" if actions == tuple(DISCOVER) else
+               "ListDownloadEvidence" if actions == tuple(EVIDENCE_LIST) else
+               "ReadDownloadEvidence" if actions == tuple(EVIDENCE_READ) else "ReadAndSetStatus")
         statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": arns})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def grants(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws") -> list[
-        list[tuple[tuple[str, ...], str]]]:
-    """Per declared package (in spec order), the (actions, ARN) pairs it needs. Raises
-    spec.SpecError for invalid specs, PolicyError when a spec has no `domain_owner` and no
-    ``account`` is given, or when the specs declare no package."""
+EVIDENCE_LIST = ["s3:ListBucket"]
+EVIDENCE_READ = ["s3:GetObject"]
+
+
+def evidence_grants(partition: str, location: str) -> list[tuple[tuple[str, ...], str]]:
+    """Reading download evidence (CloudTrail log files, exported tables) from ``location``
+    (`bucket` or `bucket/prefix`): ListBucket on the bucket, GetObject under the prefix."""
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    return [(tuple(EVIDENCE_LIST), f"arn:{partition}:s3:::{bucket}"),
+            (tuple(EVIDENCE_READ), f"arn:{partition}:s3:::{bucket}/{prefix.rstrip('/') + '/' if prefix else ''}*")]
+
+
+def uses_downloads(specs_dir: Path) -> bool:
+    return any(ls.spec.downloads is not None for ls in spec.load_dir(specs_dir))
+
+
+def grants(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws",
+           evidence_bucket: Optional[str] = None) -> list[list[tuple[tuple[str, ...], str]]]:
+    """Per declared package (in spec order), the (actions, ARN) pairs it needs; with
+    ``evidence_bucket`` and a spec using `downloads:`, the reads of the evidence last (only when
+    used). Raises spec.SpecError for invalid specs, PolicyError when a spec has no `domain_owner`
+    and no ``account`` is given, or when the specs declare no package."""
     loaded = spec.load_dir(specs_dir)
     out: list[list[tuple[tuple[str, ...], str]]] = []
     missing = []
@@ -136,17 +160,19 @@ def grants(specs_dir: Path, region: str, account: Optional[str], partition: str 
         raise PolicyError(f"{', '.join(missing)}: no `domain_owner`; give the account with --account")
     if not out:
         raise PolicyError(f"{specs_dir}: the specs declare no package, and a policy needs at least one statement")
+    if evidence_bucket and any(ls.spec.downloads is not None for ls in loaded):
+        out.append(evidence_grants(partition, evidence_bucket))
     return out
 
 
 def policies(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws",
-             limit: str = "managed") -> list[dict[str, Any]]:
+             limit: str = "managed", evidence_bucket: Optional[str] = None) -> list[dict[str, Any]]:
     """The policy documents, each within IAM's ``limit`` ("managed" or "inline"): one when the
     whole policy fits, else as few as a package-by-package fill gives (a package's grants are never
     split across policies). Raises PolicyError when one package alone does not fit."""
     cap = LIMITS[limit]
     docs: list[list[tuple[tuple[str, ...], str]]] = [[]]
-    for package in grants(specs_dir, region, account, partition):
+    for package in grants(specs_dir, region, account, partition, evidence_bucket):
         if size(_document(docs[-1] + package)) <= cap:
             docs[-1] += package
         elif not docs[-1] or size(_document(package)) > cap:
@@ -156,6 +182,8 @@ def policies(specs_dir: Path, region: str, account: Optional[str], partition: st
     return [_document(d) for d in docs]
 
 
-def policy(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws") -> dict[str, Any]:
+def policy(specs_dir: Path, region: str, account: Optional[str], partition: str = "aws",
+           evidence_bucket: Optional[str] = None) -> dict[str, Any]:
     """The whole policy as one document (it may exceed IAM's limits: see `policies`)."""
-    return _document([g for package in grants(specs_dir, region, account, partition) for g in package])
+    return _document([g for package in grants(specs_dir, region, account, partition, evidence_bucket)
+                      for g in package])

@@ -112,6 +112,8 @@ def _main(argv: Optional[list[str]] = None) -> int:
     ip.add_argument("--limit", choices=("managed", "inline"), default="managed",
                     help="the IAM size limit each printed policy must fit: managed 6,144 (default) or a role's "
                          "inline 10,240 characters; over it, several numbered policies are printed")
+    ip.add_argument("--evidence-bucket", help="BUCKET[/PREFIX] the `downloads:` evidence is copied from (CloudTrail's "
+                                              "S3 bucket): adds s3:ListBucket and s3:GetObject, only when a spec uses it")
     s = sub.add_parser("summary", help="Markdown summary of `pulumi preview --json`")
     s.add_argument("preview", help="the JSON file, or - for stdin")
     s.add_argument("--plan", help="the plan file the stack program wrote (CODEARTIFACT_STATUS_PLAN)")
@@ -195,14 +197,20 @@ def _main(argv: Optional[list[str]] = None) -> int:
               f"init: nothing to change in {args.dir}: it already holds what init writes")
         return 0
     if args.cmd == "iam-policy":
-        from provider.cli.iam_policy import LIMITS, PolicyError, policies, policy, size
+        from provider.cli.iam_policy import LIMITS, PolicyError, policies, policy, size, uses_downloads
 
         try:
-            docs = policies(Path(args.specs), args.region, args.account, args.partition, args.limit)
-            whole = policy(Path(args.specs), args.region, args.account, args.partition)
+            docs = policies(Path(args.specs), args.region, args.account, args.partition, args.limit,
+                            args.evidence_bucket)
+            whole = policy(Path(args.specs), args.region, args.account, args.partition, args.evidence_bucket)
+            unread = not args.evidence_bucket and uses_downloads(Path(args.specs))
         except (spec.SpecError, PolicyError) as e:
             print(f"iam-policy: {e}", file=sys.stderr)
             return 1
+        if unread:
+            print("iam-policy: a spec uses `downloads:` evidence; reading it from the trail's S3 bucket also needs "
+                  "s3:ListBucket and s3:GetObject (give --evidence-bucket BUCKET[/PREFIX] to include them)",
+                  file=sys.stderr)
         if len(docs) == 1:
             print(json.dumps(docs[0], indent=2))
             return 0
