@@ -73,18 +73,18 @@ class TrailRead:
 
 
 def _param(*names: str) -> str:
-    return "coalesce(" + ", ".join(f"r->>'$.requestParameters.{n}'" for n in names) + ")"
+    return "coalesce(" + ", ".join(f"p->>'$.{n}'" for n in names) + ")"
 
+
+# Records are parsed once into typed columns (the fields every CloudTrail record has); only the
+# request of a CodeArtifact download or status write is read further, as JSON.
+_RECORD = ("STRUCT(eventTime VARCHAR, eventSource VARCHAR, eventName VARCHAR, errorCode VARCHAR, "
+           "userIdentity STRUCT(arn VARCHAR, principalId VARCHAR, invokedBy VARCHAR, type VARCHAR), "
+           "requestParameters JSON, responseElements JSON)")
 
 _EXTRACT = f"""
 CREATE TEMP TABLE ev AS
-SELECT filename AS file,
-       epoch(try_cast(r->>'eventTime' AS TIMESTAMPTZ)) AS t,
-       r IS NULL AS no_records,
-       CASE WHEN r->>'eventSource' = '{SOURCE}' AND r->>'errorCode' IS NULL
-                 AND r->>'eventName' IN {DOWNLOAD_EVENTS + STATUS_EVENTS} THEN r->>'eventName' END AS name,
-       coalesce(r->>'$.userIdentity.arn', r->>'$.userIdentity.principalId', '') AS who,
-       (r->>'$.userIdentity.invokedBy' IS NOT NULL OR r->>'$.userIdentity.type' = 'AWSService') AS service,
+SELECT file, t, no_records, name, who, service,
        {_param('domainName', 'domain')} AS domain,
        {_param('domainOwner')} AS owner,
        {_param('repositoryName', 'repository')} AS repository,
@@ -92,14 +92,25 @@ SELECT filename AS file,
        coalesce({_param('packageNamespace', 'namespace')}, '') AS namespace,
        {_param('packageName', 'package')} AS package,
        {_param('packageVersion')} AS version,
-       r->>'$.requestParameters.targetStatus' AS target,
-       CASE WHEN r->>'eventName' IN {STATUS_EVENTS}
-            THEN coalesce(to_json(json_keys(r->'$.responseElements.successfulVersions'))::VARCHAR,
-                          (r->'$.requestParameters.versions')::VARCHAR) END AS versions,
-       (r->'$.responseElements.failedVersions') AS failed
-FROM (SELECT unnest(CASE WHEN Records IS NULL THEN [NULL::JSON] ELSE Records END) AS r, filename
-      FROM read_json($files, columns={{'Records': 'JSON[]'}}, format='unstructured', filename=true,
-                     maximum_object_size={MAX_OBJECT_BYTES}, compression='auto_detect'))
+       p->>'$.targetStatus' AS target,
+       CASE WHEN name IN {STATUS_EVENTS}
+            THEN coalesce(to_json(json_keys(resp->'$.successfulVersions'))::VARCHAR, (p->'$.versions')::VARCHAR) END
+            AS versions,
+       (resp->'$.failedVersions') AS failed
+FROM (
+  SELECT file, t, no_records, name, who, service,
+         CASE WHEN name IS NOT NULL THEN r.requestParameters END AS p,
+         CASE WHEN name IN {STATUS_EVENTS} THEN r.responseElements END AS resp
+  FROM (
+    SELECT filename AS file, r, r IS NULL AS no_records,
+           epoch(try_cast(r.eventTime AS TIMESTAMPTZ)) AS t,
+           CASE WHEN r.eventSource = '{SOURCE}' AND r.errorCode IS NULL
+                     AND r.eventName IN {DOWNLOAD_EVENTS + STATUS_EVENTS} THEN r.eventName END AS name,
+           coalesce(r.userIdentity.arn, r.userIdentity.principalId, '') AS who,
+           (r.userIdentity.invokedBy IS NOT NULL OR r.userIdentity.type = 'AWSService') AS service
+    FROM (SELECT unnest(CASE WHEN Records IS NULL THEN [NULL] ELSE Records END) AS r, filename
+          FROM read_json($files, columns={{'Records': '{_RECORD}[]'}}, format='unstructured', filename=true,
+                         maximum_object_size={MAX_OBJECT_BYTES}, compression='auto_detect'))))
 """
 
 
