@@ -222,3 +222,12 @@ def test_iam_policy_grants_the_evidence_reads_only_when_a_spec_uses_downloads(tm
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
     assert by_sid["ListDownloadEvidence"]["Resource"] == ["arn:aws:s3:::trail-bucket"]
     assert by_sid["ReadDownloadEvidence"]["Resource"] == ["arn:aws:s3:::trail-bucket/AWSLogs/*"]
+
+
+def test_iam_policy_statement_ids_are_unique_as_iam_requires() -> None:
+    """Packages with and without a condition that reads published times need different action
+    sets, hence two statements; IAM refuses a policy whose Sids repeat (MalformedPolicyDocument)."""
+    from emulator.testing import ROOT
+    from provider.cli.iam_policy import policy
+    sids = [st["Sid"] for st in policy(ROOT / "specs", "us-east-1", "111122223333")["Statement"]]
+    assert len(sids) > 1 and len(set(sids)) == len(sids), sids

@@ -85,12 +85,18 @@ def _document(grants: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
     by_actions: dict[tuple[str, ...], list[str]] = {}
     for actions, arn in grants:
         by_actions.setdefault(actions, []).append(arn)
-    statements = []
+    statements: list[dict[str, Any]] = []
     for actions, arns in by_actions.items():
         sid = ("DisposeOptedInPackages" if actions == tuple(DISPOSE) else
                "DiscoverPackages" if actions == tuple(DISCOVER) else
                "ListDownloadEvidence" if actions == tuple(EVIDENCE_LIST) else
                "ReadDownloadEvidence" if actions == tuple(EVIDENCE_READ) else "ReadAndSetStatus")
+        # IAM refuses a policy whose statements share a Sid: packages whose conditions read more
+        # (DescribePackageVersion) get a statement of their own, so number the repeats.
+        used = {st["Sid"] for st in statements}
+        base, n = sid, 2
+        while sid in used:
+            sid, n = f"{base}{n}", n + 1
         statements.append({"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": arns})
     return {"Version": "2012-10-17", "Statement": statements}
 
