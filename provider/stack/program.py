@@ -386,7 +386,9 @@ def with_evidence(ls: spec.LoadedSpec, pkg: spec.PackageSpec, label: str, live: 
             extra.update(downloaded=d.last if d else None, downloads=d.count if d else 0, evidence_from=start)
         if timed and lv.status != "Disposed":
             rec, w = known.get(v), writes.get(v)
-            found = [(float(rec[1]), str(rec[2])) for _ in [0] if rec and rec[0] == lv.status and rec[2] != "first seen"]
+            found: list[tuple[float, str]] = []
+            if rec and rec[0] == lv.status and rec[2] != "first seen":
+                found.append((float(rec[1]), str(rec[2])))
             if w is not None and w.status == lv.status:
                 found.append((w.time, "CloudTrail"))
             if found:
