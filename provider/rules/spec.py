@@ -557,6 +557,19 @@ def evidence_files(spec_dir: Path, entry: str) -> list[Path]:
     return evidence_paths.files_of(spec_dir, entry)
 
 
+def _entry_files(ls: LoadedSpec, entry: str, where: str, why_missing: str, problems: list[str]) -> list[Path]:
+    """The files an evidence entry names; a bound exceeded, or no file at all, is added to
+    ``problems`` (``where``: the entry's file:line) and gives none."""
+    try:
+        files = evidence_files(ls.path.parent, entry)
+    except evidence.EvidenceError as e:
+        problems.append(f"{where}: {e}")
+        return []
+    if not files:
+        problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); {why_missing}")
+    return files
+
+
 def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
     """Reads the consumer files of `in_use` entries (the file's and each package's) into
     ``ls.consumers``. Raises SpecError naming the spec's file:line and the consumer file."""
@@ -566,15 +579,8 @@ def _resolve_usage(ls: LoadedSpec, base: Path) -> None:
         out: list[tuple[evidence.Reference, str]] = []
         for j, entry in enumerate(entries):
             where = f"{ls.name}:{ls.line(loc + (j,))}: {_fmt_loc(loc + (j,))}"
-            try:
-                files = evidence_files(ls.path.parent, entry)
-            except evidence.EvidenceError as e:
-                problems.append(f"{where}: {e}")
-                continue
-            if not files:
-                problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); `in_use` "
-                                f"evidence that is missing would protect nothing")
-            for f in files:
+            for f in _entry_files(ls, entry, where, "`in_use` evidence that is missing would protect nothing",
+                                  problems):
                 display = os.path.relpath(f, base)
                 try:
                     out += [(r, display) for r in read_evidence(f, display)]
@@ -617,14 +623,8 @@ def _resolve_downloads(ls: LoadedSpec, base: Path) -> None:
     problems: list[str] = []
     for j, entry in enumerate(spec.files):
         where = f"{ls.name}:{ls.line(('downloads', 'files', j))}: downloads.files[{j}]"
-        try:
-            found = evidence_files(ls.path.parent, entry)
-        except evidence.EvidenceError as e:
-            problems.append(f"{where}: {e}")
-            continue
-        if not found:
-            problems.append(f"{where}: {entry!r} names no file (relative to {ls.name}'s folder); missing download "
-                            f"evidence would make every version look unused")
+        found = _entry_files(ls, entry, where, "missing download evidence would make every version look unused",
+                             problems)
         files += [(f, os.path.relpath(f, base)) for f in found]
     if problems:
         raise SpecError(problems)
