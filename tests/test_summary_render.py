@@ -103,3 +103,20 @@ def test_folded_summary_still_renders() -> None:
                                                 "rule": "old"} for j in range(30)] for i in range(3000)}
     text = render(changes, "prod")
     assert "**" not in "".join(parsed(text).text)
+
+
+def test_evidence_sections_render_as_markdown_on_github() -> None:
+    """The download / status-time sections, with versions and times that hold Markdown characters."""
+    plan = {**PLAN, "evidence": {"dom/repo/npm/a": {"1.0|x": "last downloaded 2026-10-01T00:00:00Z (3 counted); "
+                                                            "evidence 2026-06-01T00:00:00Z .. 2026-12-01T00:00:00Z"}},
+            "recent_downloads": {"dom/repo/npm/a": {"1.1.0": "rule 'unused': downloaded 2026-11-30T00:00:00Z"}},
+            "waiting": {"dom/repo/npm/o": {"2.0.0": "rule 'expire': Archived since first seen 2026-12-01T00:00:00Z"}},
+            "evidence_windows": {"specs/a_b.yaml": "2026-06-01T00:00:00Z .. 2026-12-01T00:00:00Z"}}
+    text = summarize(json.dumps(PREVIEW), json.dumps(plan), stack="prod")
+    rendered = "".join(parsed(text).text)
+    assert "**" not in rendered
+    html = html_of(text)
+    for heading in ("decided by download or status-time evidence", "kept: downloaded recently",
+                    "wait for their status time"):
+        assert re.search(r"<strong>[^<]*" + re.escape(heading), html), heading
+    assert "1.0|x" in rendered and "specs/a_b.yaml" in rendered
