@@ -1,4 +1,5 @@
 """``python -m emulator serve --port 0 [--db FILE] [--seed FILE] [fault options]``
+``python -m emulator export-trail DIR (--url URL | --seed FILE...)``
 
 Prints the endpoint URL as the first line of stdout, then serves until SIGINT/SIGTERM, or with
 ``--exit-with-parent`` also until the process that started it has ended (the test harness: a
@@ -14,6 +15,7 @@ import sys
 import os
 import threading
 import time
+import urllib.request
 
 
 from .backend import DEFAULT_ACCOUNT, DEFAULT_REGION, Backend
@@ -38,7 +40,14 @@ def main(argv: list[str]) -> int:
     s.add_argument("--latency-ms", type=float, help="shortcut for faults.latency_ms")
     s.add_argument("--exit-with-parent", action="store_true",
                    help="stop when the process that started this one has ended")
+    t = sub.add_parser("export-trail", help="write the trail as CloudTrail log files (S3 layout) under DIR")
+    t.add_argument("directory")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--url", help="a running emulator's endpoint: its whole trail")
+    src.add_argument("--seed", action="append", help="seed file(s): the trail of their downloads, offline")
     a = p.parse_args(argv)
+    if a.cmd == "export-trail":
+        return _export_trail(a)
 
     backend = Backend(a.db, account=a.account, region=a.region)
     for path in a.seed:
@@ -60,6 +69,23 @@ def main(argv: list[str]) -> int:
     stop.wait()
     httpd.shutdown()
     backend.close()
+    return 0
+
+
+def _export_trail(a: argparse.Namespace) -> int:
+    if a.url:
+        req = urllib.request.Request(a.url.rstrip("/") + "/_emulator/trail/export", method="POST",
+                                     data=json.dumps({"directory": os.path.abspath(a.directory)}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            files = json.load(r)["files"]
+    else:
+        backend = Backend()
+        for path in a.seed:
+            backend.seed(load_seed(path))
+        files = backend.trail.export(a.directory)
+        backend.close()
+    print(f"{len(files)} CloudTrail log file(s) under {a.directory}", file=sys.stderr)
     return 0
 
 

@@ -17,6 +17,7 @@ import yaml
 from .backend import Backend, Caller, DenyRule, PolicyStatement
 from .errors import ServiceError
 from .faults import Counters, FaultConfig, Faults
+from . import trail
 from .seed import SeedDoc
 
 ADMIN_PREFIX = "/_emulator/"
@@ -123,15 +124,13 @@ def _package_manager_read(app: Context, _method: str, doc: Any) -> tuple[int, An
     """A package manager's fetch of one version (npm install, pip download, mvn, ...), by
     ``principal`` (an ARN; default a CI role): recorded as CloudTrail's ReadFromRepository, with the
     error the client got when the version cannot be downloaded (Archived, Disposed, missing)."""
-    principal = str(doc.pop("principal", f"arn:aws:sts::{app.backend.account}:assumed-role/ci-build/session"))
-    user_agent = str(doc.pop("user_agent", "npm/10.8.2 node/v22.11.0 linux x64"))
+    principal = str(doc.pop("principal", trail.CI_ROLE.format(account=app.backend.account)))
+    user_agent = str(doc.pop("user_agent", trail.USER_AGENTS["npm"]))
     invoked_by = doc.pop("invoked_by", None)
     identity_type = "AWSService" if invoked_by else "AssumedRole"
-    params = {"domainName": doc.get("domain"), "domainOwner": doc.get("domain_owner") or app.backend.account,
-              "repositoryName": doc.get("repository"), "packageFormat": doc.get("format"),
-              "packageNamespace": doc.get("namespace"), "packageName": doc.get("package"),
-              "packageVersion": doc.get("version")}
-    params = {k: v for k, v in params.items() if v is not None}
+    params = trail.read_params(doc.get("domain"), doc.get("domain_owner") or app.backend.account,
+                               doc.get("repository"), doc.get("format"), doc.get("namespace"), doc.get("package"),
+                               doc.get("version"))
     caller = Caller(account=app.backend.account)
     try:
         out = app.backend.package_manager_read(caller, **doc)

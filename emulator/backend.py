@@ -28,6 +28,7 @@ from .errors import (
 )
 from .rules import Format, Status
 from .seed import SeedDoc
+from . import trail as trail_mod
 from .trail import Trail
 
 SCHEMA = """
@@ -779,7 +780,8 @@ class Backend:
 
     def seed(self, doc: SeedDoc) -> dict[str, int]:
         """Loads a seed document in one transaction; existing items are kept (idempotent)."""
-        counts = {"domains": 0, "repositories": 0, "packages": 0, "versions": 0}
+        counts = {"domains": 0, "repositories": 0, "packages": 0, "versions": 0, "downloads": 0}
+        fetches: list[tuple[float, dict[str, Any], str]] = []
         with self.tx() as db:
             for d in doc.domains:
                 owner = d.owner or self.account
@@ -804,7 +806,11 @@ class Backend:
                         existing = self._version_rows(db, ref)
                         for v in p.versions:
                             if v.version in existing:
-                                continue
+                                continue  # its downloads too: seeding twice records them once
+                            params = trail_mod.read_params(d.name, owner, r.name, p.format, p.namespace, p.name,
+                                                           v.version)
+                            fetches += [(t, params, trail_mod.USER_AGENTS.get(p.format, "aws-cli/2.22.0"))
+                                        for t in v.download_epochs()]
                             rules.check_pattern("version", v.version, rules.NAME_RE)
                             meta = dict(v.metadata)
                             vid = self._insert_version(db, ref, v.version, v.status, v.published_epoch(),
@@ -814,6 +820,11 @@ class Backend:
                                 self._insert_asset(db, vid, name, f"{ref.key}:{v.version}".encode())
                             self._revise(db, vid)
                             counts["versions"] += 1
+        # Recorded in time order after the versions exist, like the fetches they stand for.
+        for when, params, agent in sorted(fetches, key=lambda f: f[0]):
+            self.trail.record("ReadFromRepository", trail_mod.CI_ROLE.format(account=self.account), params,
+                              user_agent=agent, read_only=True, identity_type="AssumedRole", when=when)
+            counts["downloads"] += 1
         return counts
 
 

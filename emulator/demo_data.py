@@ -64,8 +64,43 @@ def build(now: datetime) -> dict[str, Any]:
             namespace="tools", span_days=300)
     # One version already disposed: final, rules never touch it.
     packages[1]["versions"][0]["status"] = "Disposed"
+    _downloads(packages[2]["versions"], now)
     return {"domains": [{"name": "acme", "owner": "111122223333", "repositories": [
         {"name": "releases", "description": "ACME release artifacts (demo data)", "packages": packages}]}]}
+
+
+def _is_release(v: str) -> bool:
+    return all(part.isdigit() for part in v.split("."))
+
+
+def _downloads(versions: list[dict[str, Any]], now: datetime, days: int = 120) -> None:
+    """Download history for core-lib (the trail the demo's `not_downloaded_for_days` rule reads):
+    builds fetch the newest 3.x release twice a day over the last ``days`` (so the trail has a record
+    each day), the newest patch of each 2.x minor weekly over the last 60 days, and the older 2.x
+    patches last 70-110 days ago. Only Published versions: the others cannot be downloaded."""
+    rng = random.Random(20261202)  # its own stream: the versions and statuses above stay as they were
+    published = [v for v in versions if v["status"] == "Published" and _is_release(v["version"])]
+
+    def key(v: dict[str, Any]) -> tuple[int, ...]:
+        return tuple(int(x) for x in v["version"].split("."))
+
+    def at(days_ago: float) -> str:
+        return (now - timedelta(days=days_ago, hours=rng.uniform(1, 3))).isoformat()
+
+    threes = [v for v in published if v["version"].startswith("3.")]
+    if threes:
+        # Twice a day: records never more than a day apart, as a real trail's would be.
+        max(threes, key=key)["downloads"] = [at(d + half) for d in range(days) for half in (0.0, 0.5)]
+    minors: dict[str, list[dict[str, Any]]] = {}
+    for v in published:
+        if v["version"].startswith("2."):
+            minors.setdefault(v["version"].rsplit(".", 1)[0], []).append(v)
+    for group in minors.values():
+        group.sort(key=key)
+        group[-1]["downloads"] = [at(d + rng.uniform(0, 6)) for d in range(0, 60, 7)]
+        for v in group[:-1]:
+            if rng.random() < 0.5:
+                v["downloads"] = [at(rng.uniform(70, 110))]
 
 
 def main(argv: list[str]) -> int:

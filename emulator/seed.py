@@ -25,6 +25,10 @@ class SeedVersion(BaseModel):
     origin: Literal["INTERNAL", "EXTERNAL", "UNKNOWN"] = "INTERNAL"
     asset_name: Optional[str] = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # Package-manager fetches of this version in the past (npm install, pip download, mvn): recorded
+    # as CloudTrail ReadFromRepository events at these times by a CI role, so demo data and tests
+    # can carry download history that the trail export writes as real log files.
+    downloads: list[datetime] = Field(default_factory=list)
 
     @field_validator("status")
     @classmethod
@@ -36,8 +40,14 @@ class SeedVersion(BaseModel):
     def published_epoch(self) -> float:
         if self.published is None:
             return datetime.now(timezone.utc).timestamp()
-        p = self.published if self.published.tzinfo else self.published.replace(tzinfo=timezone.utc)
-        return p.timestamp()
+        return _epoch(self.published)
+
+    def download_epochs(self) -> list[float]:
+        return sorted(_epoch(d) for d in self.downloads)
+
+
+def _epoch(when: datetime) -> float:
+    return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
 
 
 class SeedPackage(BaseModel):

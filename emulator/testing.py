@@ -111,3 +111,24 @@ def run_aws(url: str, *args: str) -> tuple[int, Any, str]:
                            "codeartifact", *args], env=aws_env(), capture_output=True, text=True, timeout=60)
     out = json.loads(proc.stdout) if proc.stdout.strip() else None
     return proc.returncode, out, proc.stderr
+
+
+def example_specs(dest: Path) -> Path:
+    """A copy of the project's specs/ under ``dest``/specs with the download evidence its
+    `downloads:` entry reads: the demo data's trail as CloudTrail log files (what scripts/demo
+    writes from the running emulator), made offline by a fresh backend seeded with the demo data."""
+    from datetime import datetime, timezone
+
+    from .backend import Backend
+    from .demo_data import build
+    from .seed import SeedDoc
+
+    specs = dest / "specs"
+    specs.mkdir(parents=True, exist_ok=True)
+    for p in (ROOT / "specs").glob("*.yaml"):
+        (specs / p.name).write_text(p.read_text())
+    backend = Backend()
+    backend.seed(SeedDoc.model_validate(build(datetime.now(timezone.utc))))
+    backend.trail.export(str(specs / "evidence" / "cloudtrail"))
+    backend.close()
+    return specs

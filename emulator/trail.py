@@ -65,10 +65,12 @@ class Trail:
     def record(self, event_name: str, principal: str, params: Mapping[str, Any], *,
                response: Optional[Mapping[str, Any]] = None, error_code: Optional[str] = None,
                error_message: Optional[str] = None, user_agent: str = "aws-sdk", read_only: bool = False,
-               identity_type: str = "IAMUser", invoked_by: Optional[str] = None) -> None:
+               identity_type: str = "IAMUser", invoked_by: Optional[str] = None,
+               when: Optional[float] = None) -> None:
+        """Appends one record stamped ``when`` (default: the clock's now)."""
         if not self.enabled:
             return
-        when = self.now()
+        when = self.now() if when is None else when
         identity: dict[str, Any] = {"type": identity_type, "arn": principal, "accountId": self.account,
                                     "principalId": hashlib.sha1(principal.encode()).hexdigest()[:20].upper()}
         if invoked_by:
@@ -114,6 +116,21 @@ class Trail:
                 json.dump({"Records": recs}, f)
             out.append(str(path))
         return out
+
+
+# The user agent a package manager sends for each format (seeded downloads look like real fetches).
+USER_AGENTS = {"npm": "npm/10.8.2 node/v22.11.0 linux x64", "pypi": "pip/24.3.1", "maven": "Apache-Maven/3.9.9",
+               "nuget": "NuGet Command Line/6.12.1", "generic": "aws-cli/2.22.0", "cargo": "cargo/1.83.0",
+               "ruby": "Ruby, RubyGems/3.5.22", "swift": "swift-package-manager/6.0"}
+CI_ROLE = "arn:aws:sts::{account}:assumed-role/ci-build/session"
+
+
+def read_params(domain: Optional[str], owner: Optional[str], repository: Optional[str], fmt: Optional[str],
+                namespace: Optional[str], package: Optional[str], version: Optional[str]) -> dict[str, Any]:
+    """ReadFromRepository's request parameters (the package-manager spelling), absent ones left out."""
+    params = {"domainName": domain, "domainOwner": owner, "repositoryName": repository, "packageFormat": fmt,
+              "packageNamespace": namespace, "packageName": package, "packageVersion": version}
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _plain(value: Any) -> Any:

@@ -285,6 +285,7 @@ def test_no_credentials_anywhere_after_a_full_demo_data_run(emulator: EmulatorPr
     emulator.admin("seed", demo.encode())
     s = new_stack(tmp_path, PROGRAM, files={f"specs/{p.name}": p.read_text() for p in (ROOT / "specs").glob("*.yaml")},
                   refresh_always=True)
+    emulator.export_trail(str(s.workdir / "specs" / "evidence" / "cloudtrail"))  # the demo's download evidence
     s.config("codeartifact:endpointUrl", emulator.url)
     s.config("codeartifact:region", "us-east-1")
     logs = s.run("up", "--yes", "--skip-preview", "--debug").stdout

@@ -9,8 +9,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -224,10 +226,58 @@ def test_iam_policy_grants_the_evidence_reads_only_when_a_spec_uses_downloads(tm
     assert by_sid["ReadDownloadEvidence"]["Resource"] == ["arn:aws:s3:::trail-bucket/AWSLogs/*"]
 
 
-def test_iam_policy_statement_ids_are_unique_as_iam_requires() -> None:
+def test_iam_policy_statement_ids_are_unique_as_iam_requires(tmp_path: Path) -> None:
     """Packages with and without a condition that reads published times need different action
     sets, hence two statements; IAM refuses a policy whose Sids repeat (MalformedPolicyDocument)."""
-    from emulator.testing import ROOT
+    from emulator.testing import example_specs
     from provider.cli.iam_policy import policy
-    sids = [st["Sid"] for st in policy(ROOT / "specs", "us-east-1", "111122223333")["Statement"]]
+    sids = [st["Sid"] for st in policy(example_specs(tmp_path), "us-east-1", "111122223333")["Statement"]]
     assert len(sids) > 1 and len(set(sids)) == len(sids), sids
+
+
+@pytest.mark.emulator
+def test_demo_data_downloads_drive_the_demo_specs_download_rule(provider_env: Any, tmp_path: Path) -> None:
+    """The demo: the emulator seeded with the demo data records its builds' fetches; its exported
+    trail is what specs/ reads. core-lib's 2.x releases fetched in the last 60 days stay, the
+    others are archived by `archive-undownloaded-2x`, each shown with its last download."""
+    import subprocess
+    import sys
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from emulator.demo_data import build
+    from emulator.testing import ROOT, aws_env, example_specs
+
+    seed = build(datetime.now(timezone.utc))
+    provider_env.seed(seed)
+    specs = example_specs(tmp_path)  # the offline copy of the trail, replaced by the running emulator's
+    shutil.rmtree(specs / "evidence")
+    assert provider_env.export_trail(str(specs / "evidence" / "cloudtrail"))
+    snap = tmp_path / "snap.json"
+    cli = [sys.executable, "-m", "provider"]
+    r = subprocess.run(cli + ["snapshot", "--domain", "acme", "--repository", "releases", "--endpoint-url",
+                              provider_env.url, "--region", "us-east-1", "-o", str(snap)], cwd=ROOT, env=aws_env(),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(cli + ["plan", "--live", str(snap), "--specs", str(specs), "--json"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    core = next(p for p in json.loads(r.stdout)["packages"] if p["package"].endswith("/core-lib"))
+    decided = {v["version"]: v for v in core["versions"]}
+    seeded = next(p for p in seed["domains"][0]["repositories"][0]["packages"] if p["name"] == "core-lib")
+    now = time.time()
+    checked = 0
+    for v in seeded["versions"]:
+        ver = v["version"]
+        if not ver.startswith("2.") or not ver.replace(".", "").isdigit() or v["status"] != "Published":
+            continue
+        recent = any(now - datetime.fromisoformat(t).timestamp() < 60 * 86400 for t in v.get("downloads", []))
+        got = decided.get(ver, {}).get("by")
+        if recent:
+            assert got != "rule:archive-undownloaded-2x", (ver, decided.get(ver))
+        else:
+            assert got == "rule:archive-undownloaded-2x" and decided[ver]["decided"] == "Archived", (ver, decided.get(ver))
+        checked += 1
+    assert checked >= 10
+    assert yaml.safe_load((specs / "acme-releases-other.yaml").read_text())["downloads"]["files"] == ["evidence/cloudtrail"]

@@ -116,4 +116,5 @@ def test_readme_demo_command(tmp_path: Path) -> None:
     out = proc.stdout
     assert "version status change(s)" in out and "@acme/ui-kit" not in out  # scoped names shown as labels
     assert "acme/releases/npm/acme/ui-kit" in out and "acme/releases/maven/com.acme.platform/core-lib" in out
+    assert "rule:archive-undownloaded-2x" in out  # the demo's download evidence decides some versions
     assert "9 unchanged" in out  # converged: preview --expect-no-changes after up

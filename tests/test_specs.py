@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.testing import ROOT
+from emulator.testing import ROOT, example_specs
 from provider.rules import spec
 
 
@@ -102,8 +102,8 @@ def test_committed_schema_matches_the_models() -> None:
     assert committed == spec.json_schema(), "regenerate: python -m provider schema > docs/spec.schema.json"
 
 
-def test_example_specs_validate_and_reference_the_schema() -> None:
-    loaded = spec.load_dir(ROOT / "specs")
+def test_example_specs_validate_and_reference_the_schema(tmp_path: Path) -> None:
+    loaded = spec.load_dir(example_specs(tmp_path))
     assert loaded and all(ls.path.read_text().startswith("# yaml-language-server: $schema=") for ls in loaded)
 
 
