@@ -187,3 +187,67 @@ def test_time_in_status_comes_from_the_trail_and_an_unknown_one_waits(emulator: 
     s.run("preview", "--expect-no-changes")
     (ledger,) = s.resources("StatusLedger")
     assert ledger["outputs"]["since"]["dom/repo/npm/old"]["1.2.0"] == since["1.2.0"]
+
+
+STEPPED = """domain: dom
+repository: repo
+downloads:
+  files: [../evidence/trail]
+packages:
+  - format: npm
+    package: a
+    rules:
+      - {name: unlist, status: Unlisted, match: {status: [Published]}}
+      - {name: then-archive, status: Archived, match: {status: [Unlisted], in_status_for_days: 30}}
+  - format: npm
+    package: b
+    rules:
+      - {name: unlist, status: Unlisted, match: {status: [Published]}}
+      - {name: then-archive, status: Archived, match: {status: [Unlisted], in_status_for_days: 30}}
+"""
+
+
+def test_a_denied_or_lost_write_never_starts_or_ages_a_status_clock(emulator: EmulatorProcess,
+                                                                     tmp_path: Path) -> None:
+    """The ledger's `since` clock of a version starts with the run whose write the service took: a
+    denied write leaves the version's clock to the next attempt (the other package's write is kept),
+    a write whose response was lost starts it no earlier than that run, and no failure lets a version
+    reach the next step early."""
+    emulator.seed({"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
+        {"format": "npm", "name": p, "versions": [{"version": v, "published": published(400)} for v in V4[:2]]}
+        for p in ("a", "b")]}]}]})
+    history(emulator, range(3, -1, -1), {})
+    s = stack(tmp_path, emulator, STEPPED)
+    emulator.export_trail(str(s.workdir / "evidence" / "trail"))
+    emulator.admin("deny", {"rules": [{"action": "codeartifact:UpdatePackageVersionsStatus",
+                                       "resource": "arn:aws:codeartifact:us-east-1:111122223333:package/dom/repo/npm//b"}]})
+    before = datetime.now(timezone.utc).timestamp()
+    out = s.run("up", "--yes", "--skip-preview", expect=None)
+    assert out.returncode != 0 and "AccessDenied" in out.stdout + out.stderr
+    assert {v: st for (p, v), st in live(emulator).items() if p == "a"} == {"1.0.0": "Unlisted", "1.1.0": "Unlisted"}
+    assert {st for (p, _), st in live(emulator).items() if p == "b"} == {"Published"}
+    (ledger,) = s.resources("StatusLedger")
+    since = ledger["outputs"]["since"]
+    assert all(since["dom/repo/npm/a"][v][:1] == ["Unlisted"] and since["dom/repo/npm/a"][v][2] == "our write"
+               for v in V4[:2])
+    # b's entry is written with the planned write; it counts only once b is seen Unlisted, and the
+    # next planned write replaces it, so the denied attempt's time is never what b's clock reads.
+    assert all(e[0] == "Unlisted" and e[1] >= before - 1 for e in since.get("dom/repo/npm/b", {}).values()), since
+
+    # The deny is lifted, but every write's response is lost after the service applied it.
+    emulator.admin("deny", {"rules": []})
+    emulator.faults(drop_after_probability=1.0, operations=["UpdatePackageVersionsStatus"])
+    lifted = datetime.now(timezone.utc).timestamp()
+    s.run("up", "--yes", "--skip-preview", expect=None)
+    emulator.faults()
+    assert {st for (p, _), st in live(emulator).items() if p == "b"} == {"Unlisted"}
+    s.run("up", "--yes", "--skip-preview")  # settles what the lost responses left unknown
+    (ledger,) = s.resources("StatusLedger")
+    since = ledger["outputs"]["since"]
+    for v in V4[:2]:
+        status, when, _how = since["dom/repo/npm/b"][v]
+        assert status == "Unlisted" and when >= lifted - 1, \
+            (v, since["dom/repo/npm/b"][v], "the clock starts when the write was taken, not at the denied attempt")
+        assert before - 1 <= since["dom/repo/npm/a"][v][1] < lifted, "a's write, taken in the first run, keeps its time"
+    assert set(live(emulator).values()) == {"Unlisted"}, "no failure lets a version reach the 30-day step early"
+    s.run("preview", "--expect-no-changes")

@@ -201,3 +201,37 @@ def test_summary_strict_fails_when_a_package_cannot_be_planned(tmp_path: Path) -
     assert strict.returncode == 1 and strict.stdout == lenient.stdout and "d/r/npm/x" in strict.stderr
     plan.write_text(json.dumps({"changes": {}}))
     assert subprocess.run([*args, "--strict"], capture_output=True, text=True).returncode == 0
+
+
+ESCALATION = """domain: acme
+repository: releases
+downloads:
+  files: ["../evidence/trail/"]
+packages:
+  - format: npm
+    package: ui
+    rules:
+      - {{name: unused, status: Archived, keep_latest: 3, match: {{not_downloaded_for_days: 90}}}}
+      - {{name: expire, status: Disposed, priority: 1, match: {{status: [Archived]{gate}}}}}
+"""
+
+
+@pytest.mark.parametrize("gate,ok", [(", in_status_for_days: 180", True), (", in_status_for_days: 0", False), ("", False)])
+def test_a_chain_of_rules_is_refused_unless_it_waits_for_a_time_in_status(tmp_path: Path, gate: str,
+                                                                            ok: bool) -> None:
+    """docs/specs.md's escalation (archive what nobody downloads, dispose what stayed Archived 180
+    days) is valid: the version enters Archived with this run's write, so the next up waits. The
+    same chain without a positive time in status would move a version twice in two runs: refused."""
+    import gzip
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "evidence" / "trail").mkdir(parents=True)
+    with gzip.open(tmp_path / "evidence" / "trail" / "t.json.gz", "wt") as f:
+        f.write('{"Records": []}')
+    (tmp_path / "specs" / "a.yaml").write_text(ESCALATION.format(gate=gate))
+    if ok:
+        assert spec.load_dir(tmp_path / "specs")
+    else:
+        with pytest.raises(spec.SpecError) as e:
+            spec.load_dir(tmp_path / "specs")
+        assert "specs/a.yaml:10: packages[0].rules[1].match.status: rule 'expire' selects Archived versions" in str(e.value)

@@ -188,10 +188,15 @@ def _check_rules(rules: list[Rule], formats: list[str], owner: str) -> None:
 def _check_chains(rules: list[Rule]) -> None:
     """Refuses rules that would keep moving a version: rule R moves a version to a status that
     another rule P (at R's priority or above, deciding differently) selects by `match.status` but
-    did not select before. Applying the plan and planning again must change nothing."""
+    did not select before. Applying the plan and planning again must change nothing. A P that
+    waits for a time in status (`in_status_for_days`) is an escalation, not a loop: the version
+    enters its status with this run's write and P selects it N days later."""
     for i, r in enumerate(rules):
         for j, p in enumerate(rules):
             if i == j or p.status == r.status or p.priority < r.priority:
+                continue
+            if any(c.active(getattr(p.match, c.field)) and c.delays(getattr(p.match, c.field))
+                   for c in conditions.REGISTRY.values()):
                 continue
             entering = r.considers() - p.considers() - {r.status}
             if r.status in p.considers() and entering:

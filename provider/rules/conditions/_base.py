@@ -47,3 +47,6 @@ class Condition:
     targets: Optional[frozenset[str]] = None
     targets_why: str = ""
     evidence: Optional[str] = None  # the spec-level evidence it reads ("downloads"), checked at plan time
+    # Whether a rule with this value never selects a version that has just entered its status (a
+    # time in status): a chain into such a rule waits, so the spec's chain check allows it.
+    delays: Callable[[Any], bool] = lambda _value: False

@@ -21,4 +21,6 @@ def _matches(_fmt: str, value: Any, _m: Any, v: LiveVersion, now: float) -> bool
 
 CONDITION = Condition("in_status_for_days", Optional[float],
                       "in its current status for more than N days (our ledger's write time, CloudTrail, or since "
-                      "first seen)", _matches, constraints={"ge": 0})
+                      "first seen)", _matches, constraints={"ge": 0},
+                      # Our write starts the clock at the run that makes it: the next step waits N days.
+                      delays=lambda value: value is not None and float(value) > 0)
