@@ -145,6 +145,8 @@ def test_cloudtrail_files_give_downloads_status_writes_and_their_gaps(tmp_path: 
 HOSTILE_JSON = {
     "deep.cdx.json": b'{"bomFormat": "CycloneDX", "components": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "package-lock.json": b'{"lockfileVersion": 3, "packages": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001,
+    "deep.spdx.json": b'{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": [{"SPDXID": "a", '
+                      b'"externalRefs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
 }
 
 

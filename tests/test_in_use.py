@@ -74,6 +74,12 @@ def test_independent_producers_agree_on_one_project() -> None:
     ("b.cdx.json", json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
         {"type": "library", "name": "x", "purl": "npm:x@1"}]}), "not a valid CycloneDX SBOM"),
     ("c.spdx.json", json.dumps({"spdxVersion": "SPDX-2.3"}), "not a valid SPDX SBOM"),
+    ("d.spdx.json", json.dumps({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": [
+        {"SPDXID": "SPDXRef-a", "externalRefs": {"referenceType": "purl"}}]}),
+     "not a valid SPDX SBOM: package SPDXRef-a: `externalRefs` must be a list"),
+    ("e.spdx.json", json.dumps({"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "packages": [
+        {"SPDXID": "SPDXRef-a", "externalRefs": [{"referenceType": "purl", "referenceLocator": "npm:x@1"}]}]}),
+     "purl 'npm:x@1' does not parse"),
     ("Gemfile.lock", "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack 2.2\n", "line 4: expected"),
     ("gradle.lockfile", "com.acme:lib=runtimeClasspath\n", "line 1: expected `group:artifact:version=...`"),
     ("Cargo.lock", "[[package]\nname = 1", "not valid TOML"),

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from provider.rules import ecosystems
 from provider.rules.evidence import lockfiles, sbom
-from provider.rules.evidence._refs import EvidenceError, Reference, parse_json, top_level
+from provider.rules.evidence._refs import EvidenceError, Reference, top_level
 
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 
@@ -63,9 +63,7 @@ def _sbom(path: Path, name: str) -> list[Reference]:
     if kind == "CycloneDX":
         return sbom.cyclonedx(path, name)
     if kind == "SPDX":
-        doc = _json(path, name)
-        if isinstance(doc, dict):
-            return sbom.spdx(doc, name)
+        return sbom.spdx(path, name)
     raise EvidenceError(name, "a JSON file that is neither a CycloneDX SBOM (`bomFormat: CycloneDX`) nor an SPDX "
                               f"SBOM (`spdxVersion`); supported: {SUPPORTED}")
 
@@ -80,14 +78,6 @@ def _sbom_kind(path: Path, name: str) -> str:
             if kind == "scalar" and key == "spdxVersion":
                 return "SPDX"
     return ""
-
-
-def _json(path: Path, name: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise EvidenceError(name, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    return parse_json(text, name)
 
 
 def read(path: Path, name: str) -> list[Reference]:

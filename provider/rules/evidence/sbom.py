@@ -1,4 +1,4 @@
-"""SBOMs: CycloneDX JSON (streamed with ijson) and SPDX JSON (spdx-tools), through package URLs.
+"""SBOMs: CycloneDX JSON and SPDX JSON (both streamed with ijson), through package URLs.
 
 Each component's purl (packageurl-python) maps to CodeArtifact coordinates: `npm` (scope without
 `@` -> namespace), `pypi`, `maven` (group -> namespace), `nuget`, `gem` (-> ruby), `cargo`,
@@ -11,9 +11,7 @@ consumer, not something it uses, so it is not a reference.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-import warnings
 from typing import Any, Iterable, Optional
 
 from packageurl import PackageURL
@@ -103,28 +101,44 @@ def cyclonedx(path: Path, name: str) -> list[Reference]:
     return _collect(found, name, count)
 
 
-# SPDX 2.3 requires `created` as YYYY-MM-DDThh:mm:ssZ; npm's `npm sbom` (11.x) writes milliseconds,
-# which spdx-tools refuses. The timestamp says nothing about what is in use: drop the fraction.
-_FRACTION = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d+Z$")
+def spdx(path: Path, name: str) -> list[Reference]:
+    """Every package's `purl` external reference, streamed (ijson) like CycloneDX: memory stays
+    bounded by the largest single package, not the SBOM. SPDX's own rules for what is read: the
+    document has a string `SPDXID`; `packages` is a list of objects, each with a string `SPDXID`
+    and `externalRefs` (if any) a list of objects with string `referenceType` and
+    `referenceLocator`. The packages the document DESCRIBES (a relationship, or SPDX 2.2's
+    `documentDescribes`) are its subject, the consumer, so they are not references."""
+    doc_id: Any = None
+    packages: list[tuple[str, list[str]]] = []  # (SPDXID, purls): all that is kept of a package
+    describes: list[tuple[Any, Any]] = []  # (spdxElementId, relatedSpdxElement) of DESCRIBES
+    legacy: list[Any] = []  # documentDescribes
 
+    def bad(why: str) -> EvidenceError:
+        return EvidenceError(name, f"not a valid SPDX SBOM: {why}")
 
-def spdx(doc: dict[str, Any], name: str) -> list[Reference]:
-    """Every package's `purl` external reference (category PACKAGE-MANAGER), read by spdx-tools."""
-    from spdx_tools.spdx.model.relationship import RelationshipType
-    from spdx_tools.spdx.parser.error import SPDXParsingError
-    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
-    info = doc.get("creationInfo")
-    if isinstance(info, dict) and isinstance(info.get("created"), str):
-        doc = {**doc, "creationInfo": {**info, "created": _FRACTION.sub(r"\1Z", info["created"])}}
-    try:
-        parsed = JsonLikeDictParser().parse(doc)  # type: ignore[no-untyped-call]
-    except SPDXParsingError as e:
-        messages: list[str] = e.get_messages()  # type: ignore[no-untyped-call]
-        raise EvidenceError(name, "not a valid SPDX SBOM: " + "; ".join(messages)[:500]) from None
-    except (ValueError, TypeError, KeyError, AttributeError) as e:
-        raise EvidenceError(name, f"not a valid SPDX SBOM: {e}") from None
-    subjects = {r.related_spdx_element_id for r in parsed.relationships
-                if r.relationship_type == RelationshipType.DESCRIBES and r.spdx_element_id == parsed.creation_info.spdx_id}
-    found = [(ref.locator, f"package {p.spdx_id}") for p in parsed.packages if p.spdx_id not in subjects
-             for ref in p.external_references if ref.reference_type == "purl"]
-    return _collect(found, name, len([p for p in parsed.packages if p.spdx_id not in subjects]))
+    with path.open("rb") as f:
+        for kind, key, value in top_level(f, name, frozenset({"packages", "relationships", "documentDescribes"})):
+            if kind == "scalar":
+                if key == "SPDXID":
+                    doc_id = value
+            elif key == "packages":
+                n = len(packages) + 1
+                if not isinstance(value, dict) or not isinstance(value.get("SPDXID"), str):
+                    raise bad(f"package #{n} has no string `SPDXID`")
+                refs = value.get("externalRefs", [])
+                if not isinstance(refs, list) or not all(
+                        isinstance(r, dict) and isinstance(r.get("referenceType"), str)
+                        and isinstance(r.get("referenceLocator"), str) for r in refs):
+                    raise bad(f"package {value['SPDXID']}: `externalRefs` must be a list of objects with string "
+                              f"`referenceType` and `referenceLocator`")
+                packages.append((value["SPDXID"], [r["referenceLocator"] for r in refs if r["referenceType"] == "purl"]))
+            elif key == "relationships":
+                if isinstance(value, dict) and value.get("relationshipType") == "DESCRIBES":
+                    describes.append((value.get("spdxElementId"), value.get("relatedSpdxElement")))
+            else:
+                legacy.append(value)
+    if not isinstance(doc_id, str):
+        raise bad("the document has no string `SPDXID`")
+    subjects = {related for element, related in describes if element == doc_id} | set(legacy)
+    found = [(purl, f"package {pid}") for pid, purls in packages if pid not in subjects for purl in purls]
+    return _collect(found, name, len([pid for pid, _ in packages if pid not in subjects]))
