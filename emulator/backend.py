@@ -809,7 +809,7 @@ class Backend:
                                 continue  # its downloads too: seeding twice records them once
                             params = trail_mod.read_params(d.name, owner, r.name, p.format, p.namespace, p.name,
                                                            v.version)
-                            fetches += [(t, params, trail_mod.USER_AGENTS.get(p.format, "aws-cli/2.22.0"))
+                            fetches += [(t, params, trail_mod.USER_AGENTS.get(p.format, trail_mod.USER_AGENTS["generic"]))
                                         for t in v.download_epochs()]
                             rules.check_pattern("version", v.version, rules.NAME_RE)
                             meta = dict(v.metadata)

@@ -113,10 +113,11 @@ def run_aws(url: str, *args: str) -> tuple[int, Any, str]:
     return proc.returncode, out, proc.stderr
 
 
-def example_specs(dest: Path) -> Path:
+def example_specs(dest: Path, trail: bool = True) -> Path:
     """A copy of the project's specs/ under ``dest``/specs with the download evidence its
     `downloads:` entry reads: the demo data's trail as CloudTrail log files (what scripts/demo
-    writes from the running emulator), made offline by a fresh backend seeded with the demo data."""
+    writes from the running emulator), made offline by a fresh backend seeded with the demo data
+    (``trail=False``: the caller writes it, e.g. from a running emulator)."""
     from datetime import datetime, timezone
 
     from .backend import Backend
@@ -127,6 +128,8 @@ def example_specs(dest: Path) -> Path:
     specs.mkdir(parents=True, exist_ok=True)
     for p in (ROOT / "specs").glob("*.yaml"):
         (specs / p.name).write_text(p.read_text())
+    if not trail:
+        return specs
     backend = Backend()
     backend.seed(SeedDoc.model_validate(build(datetime.now(timezone.utc))))
     backend.trail.export(str(specs / "evidence" / "cloudtrail"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -253,8 +252,7 @@ def test_demo_data_downloads_drive_the_demo_specs_download_rule(provider_env: An
 
     seed = build(datetime.now(timezone.utc))
     provider_env.seed(seed)
-    specs = example_specs(tmp_path)  # the offline copy of the trail, replaced by the running emulator's
-    shutil.rmtree(specs / "evidence")
+    specs = example_specs(tmp_path, trail=False)  # the trail comes from the running emulator
     assert provider_env.export_trail(str(specs / "evidence" / "cloudtrail"))
     snap = tmp_path / "snap.json"
     cli = [sys.executable, "-m", "provider"]
