@@ -141,6 +141,60 @@ def test_cloudtrail_files_give_downloads_status_writes_and_their_gaps(tmp_path: 
     assert len(got.spans) == 2, "three days without a record split the coverage"
 
 
+def write_trail(path: Path, recs: list[dict[str, object]]) -> Path:
+    with gzip.open(path, "wt") as out:
+        json.dump({"Records": recs}, out)
+    return path
+
+
+def test_a_package_manager_fetch_shaped_as_the_user_guide_documents_it_is_a_download(tmp_path: Path) -> None:
+    """The user guide's example of an npm fetch: `requestParameters` {domainName, domainOwner,
+    repositoryName, packageName, packageFormat, packageVersion}, the URL in additionalEventData."""
+    rec = record("2026-11-02T00:00:00Z", domainName="d", domainOwner="111122223333", repositoryName="r",
+                 packageName="left-pad", packageFormat="npm", packageVersion="1.3.0")
+    rec |= {"readOnly": True, "eventType": "AwsApiCall", "responseElements": None,
+            "additionalEventData": {"httpMethod": "GET", "requestUri": "/npm/left-pad/-/left-pad-1.3.0.tgz"}}
+    f = write_trail(tmp_path / "a.json.gz", [rec])
+    dl, _ = downloads.load([(f, "a.json.gz")], "d", "r", "111122223333").of("npm", None, "left-pad")
+    assert set(dl) == {"1.3.0"} and dl["1.3.0"].count == 1
+    other_owner, _ = downloads.load([(f, "a.json.gz")], "d", "r", "999999999999").of("npm", None, "left-pad")
+    assert other_owner == {}, "a read in another account's domain of the same name is not this repository's"
+
+
+def test_a_package_managers_read_without_a_namespace_counts_for_every_namespace_of_that_name(tmp_path: Path) -> None:
+    """Where the trail may spell a namespace in a way this tool does not read, the read keeps the
+    version in every namespace (a download can only keep a version, never retire one); an API call
+    (`GetPackageVersionAsset`) names its namespace, so it counts for that namespace alone."""
+    recs = [record("2026-11-02T00:00:00Z", domainName="d", repositoryName="r", packageFormat="maven",
+                   packageName="core", packageVersion="1.0.0"),
+            record("2026-11-02T00:01:00Z", domainName="d", repositoryName="r", packageFormat="npm",
+                   packageName="@acme/ui", packageVersion="2.0.0"),
+            record("2026-11-02T00:02:00Z", "GetPackageVersionAsset", domain="d", repository="r", format="maven",
+                   namespace="org.other", package="util", packageVersion="3.0.0")]
+    got = downloads.load([(write_trail(tmp_path / "a.json.gz", recs), "a.json.gz")], "d", "r", None)
+    assert set(got.of("maven", "com.acme", "core")[0]) == {"1.0.0"}
+    assert set(got.of("maven", "org.other", "core")[0]) == {"1.0.0"}
+    assert set(got.of("npm", "acme", "ui")[0]) == {"2.0.0"}, "npm's `@scope/name` is that scope's package"
+    assert got.of("npm", None, "ui")[0] == {}
+    assert set(got.of("maven", "org.other", "util")[0]) == {"3.0.0"}
+    assert got.of("maven", "com.acme", "util")[0] == {}, "an API call's namespace is its own"
+
+
+def test_a_trail_whose_reads_name_no_version_is_refused_not_read_as_no_downloads(tmp_path: Path) -> None:
+    recs = [record("2026-11-02T00:00:00Z", domainName="d", repositoryName="r", packageFormat="npm",
+                   packageName="a", version="1.0.0"),  # a field name this tool does not read
+            record("2026-11-02T00:05:00Z", domainName="d", repositoryName="r", packageFormat="npm", packageName="a")]
+    f = write_trail(tmp_path / "a.json.gz", recs)
+    with pytest.raises(EvidenceError, match=r"^a.json.gz: 2 ReadFromRepository record\(s\) of d/r and none names a "
+                                            r"package version"):
+        downloads.load([(f, "a.json.gz")], "d", "r", None)
+    # metadata reads beside real fetches are normal (`npm install` reads the packument first)
+    recs.append(record("2026-11-02T00:06:00Z", domainName="d", repositoryName="r", packageFormat="npm",
+                       packageName="a", packageVersion="1.0.0"))
+    ok = downloads.load([(write_trail(tmp_path / "b.json.gz", recs), "b.json.gz")], "d", "r", None)
+    assert set(ok.of("npm", None, "a")[0]) == {"1.0.0"}
+
+
 HOSTILE_JSON = {
     "deep.cdx.json": b'{"bomFormat": "CycloneDX", "components": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "package-lock.json": b'{"lockfileVersion": 3, "packages": ' + b'{"a":' * 100_000 + b"1" + b"}" * 100_001,

@@ -77,6 +77,9 @@ class Downloads:
     sources: tuple[str, ...]  # display names of the files read
     spans: list[tuple[float, float]]  # covered, sorted, merged
     downloads: dict[Key, dict[str, Downloaded]] = field(default_factory=dict)
+    # package-manager reads that name no namespace, by (format, name): they count for that name in
+    # every namespace (trail.py: the one reading that cannot retire a used version)
+    any_namespace: dict[tuple[str, str], dict[str, Downloaded]] = field(default_factory=dict)
     writes: dict[Key, dict[str, StatusWrite]] = field(default_factory=dict)  # the last write per version
     ignored: int = 0  # reads not counted (ignored principals, AWS services)
     status_known: bool = False  # log files were read (a table has no status writes)
@@ -103,7 +106,18 @@ class Downloads:
 
     def of(self, fmt: str, namespace: Optional[str], name: str) -> tuple[dict[str, Downloaded], dict[str, StatusWrite]]:
         k = key_of(fmt, namespace, name)
-        return self.downloads.get(k, {}), self.writes.get(k, {})
+        got = self.downloads.get(k, {})
+        wild = self.any_namespace.get((k[0], k[2]))
+        if wild:
+            got = dict(got)
+            for v, d in wild.items():
+                _add(got, v, d.last, d.count)
+        return got, self.writes.get(k, {})
+
+
+def _add(into: dict[str, Downloaded], version: str, last: float, count: int) -> None:
+    cur = into.get(version)
+    into[version] = Downloaded(max(last, cur.last) if cur else last, count + (cur.count if cur else 0))
 
 
 def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -205,8 +219,7 @@ def read_table(path: Path, name: str, into: Downloads) -> None:
         if count <= 0:
             continue
         k = key_of(fmt, str(row.get("namespace") or "") or None, str(row["package"]))
-        cur = into.downloads.setdefault(k, {}).get(version)
-        into.downloads[k][version] = Downloaded(max(last, cur.last) if cur else last, count + (cur.count if cur else 0))
+        _add(into.downloads.setdefault(k, {}), version, last, count)
     if window is None:
         raise EvidenceError(name, "an empty table says nothing about its window; the export query writes a coverage "
                                   "row even when nothing was downloaded (docs/specs.md)")
@@ -242,6 +255,11 @@ def load(files: list[tuple[Path, str]], domain: str, repository: str, owner: Opt
     out = Downloads(tuple(d for _, d in files), [], status_known=bool(logs))
     if logs:
         read = trail.read(logs, domain, repository, owner)
+        if read.reads and read.unnamed_reads == read.reads:
+            raise EvidenceError(logs[0][1] if len(logs) == 1 else f"{logs[0][1]} (and {len(logs) - 1} more)",
+                                f"{read.reads} ReadFromRepository record(s) of {domain}/{repository} and none names a "
+                                f"package version (requestParameters.packageVersion): the trail's fields are not "
+                                f"the ones this tool reads, so it cannot tell a download from none")
         if read.first is not None and read.last is not None:
             cuts = [read.first] + [x for g in read.gaps for x in g] + [read.last]
             out.spans = _merge((cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2))
@@ -249,12 +267,12 @@ def load(files: list[tuple[Path, str]], domain: str, repository: str, owner: Opt
             if ignored(r.principal, r.service, patterns, count_services):
                 out.ignored += r.count
                 continue
-            k = key_of(r.format, r.namespace, r.package) if r.format in FORMATS else None
-            if k is None:
+            if r.format not in FORMATS:
                 continue
-            cur = out.downloads.setdefault(k, {}).get(r.version)
-            out.downloads[k][r.version] = Downloaded(max(r.last, cur.last) if cur else r.last,
-                                                     r.count + (cur.count if cur else 0))
+            k = key_of(r.format, r.namespace, r.package)
+            into = (out.downloads.setdefault(k, {}) if r.namespace is not None
+                    else out.any_namespace.setdefault((k[0], k[2]), {}))
+            _add(into, r.version, r.last, r.count)
         for s in read.statuses:  # in time order: the last write wins
             if s.format not in FORMATS:
                 continue

@@ -10,10 +10,20 @@ What one pass extracts, for one repository (domain, owner, repository):
 - status writes: successful `UpdatePackageVersionsStatus` / `DisposePackageVersions` records, per
   version (the service's `successfulVersions` when the record has them, else the request's
   `versions`): time, target status, principal.
-Request fields are read under the names CloudTrail gives package-manager requests
-(`domainName`, `repositoryName`, `packageFormat`, `packageNamespace`, `packageName`,
-`packageVersion`) and API calls (`domain`, `repository`, `format`, `namespace`, `package`,
-`packageVersion`).
+Request fields are read under the names CloudTrail gives package-manager requests (the user
+guide's "Logging CodeArtifact API calls with AWS CloudTrail" shows an npm fetch's
+`requestParameters` as `domainName`, `domainOwner`, `repositoryName`, `packageName`,
+`packageFormat`, `packageVersion`) and API calls (the API's own names: `domain`, `repository`,
+`format`, `namespace`, `package`, `packageVersion`).
+
+The guide shows no namespaced package, so a package manager's read is read defensively, in the
+one direction that cannot retire a used version: a `ReadFromRepository` record that names no
+namespace (`packageNamespace`/`namespace` absent) is a download of that name in *any* namespace
+(`DownloadRow.namespace` None), and an npm `packageName` of the form `@scope/name` is split into
+its scope and name. A download can only keep a version, so reading too many is the safe error.
+`unnamed_reads` counts this repository's successful `ReadFromRepository` records that name no
+package version (metadata requests such as `npm view` have none; a trail where *every* read lacks
+one is read with the wrong field names, and downloads.py refuses it).
 
 Contract: a file that is not gzip/JSON, has no `Records` list, holds a record without a valid
 `eventTime`, or is larger than `MAX_OBJECT_BYTES` uncompressed raises EvidenceError naming that
@@ -42,7 +52,7 @@ SOURCE = "codeartifact.amazonaws.com"
 @dataclass(frozen=True)
 class DownloadRow:
     format: str
-    namespace: str
+    namespace: Optional[str]  # None: a package manager's read that names no namespace (any namespace)
     package: str
     version: str
     principal: str
@@ -70,6 +80,8 @@ class TrailRead:
     downloads: tuple[DownloadRow, ...]
     statuses: tuple[StatusRow, ...]
     records: int
+    reads: int = 0  # this repository's successful ReadFromRepository records
+    unnamed_reads: int = 0  # ... of which name no package version
 
 
 def _param(*names: str) -> str:
@@ -89,7 +101,7 @@ SELECT file, t, no_records, name, who, service,
        {_param('domainOwner')} AS owner,
        {_param('repositoryName', 'repository')} AS repository,
        {_param('packageFormat', 'format')} AS format,
-       coalesce({_param('packageNamespace', 'namespace')}, '') AS namespace,
+       {_param('packageNamespace', 'namespace')} AS namespace,
        {_param('packageName', 'package')} AS package,
        {_param('packageVersion')} AS version,
        p->>'$.targetStatus' AS target,
@@ -159,12 +171,17 @@ def read(files: list[tuple[Path, str]], domain: str, repository: str, owner: Opt
             where = "domain = $domain AND repository = $repository AND ($owner IS NULL OR owner IS NULL OR owner = $owner)"
             args = {"domain": domain, "repository": repository, "owner": owner}
             downloads = con.execute(f"""
-                SELECT format, namespace, package, version, who, service, max(t), count(*) FROM ev
+                SELECT format, CASE WHEN namespace IS NULL AND name = 'ReadFromRepository' THEN NULL
+                                    ELSE coalesce(namespace, '') END,
+                       package, version, who, service, max(t), count(*) FROM ev
                 WHERE name IN {DOWNLOAD_EVENTS} AND {where} AND version IS NOT NULL AND package IS NOT NULL
                       AND format IS NOT NULL
                 GROUP BY ALL""", args).fetchall()
+            reads, unnamed = con.execute(f"""
+                SELECT count(*), count(*) FILTER (WHERE version IS NULL) FROM ev
+                WHERE name = 'ReadFromRepository' AND {where}""", args).fetchone()
             statuses = con.execute(f"""
-                SELECT format, namespace, package, versions, coalesce(target, 'Disposed'), who, t, name, failed FROM ev
+                SELECT format, coalesce(namespace, ''), package, versions, coalesce(target, 'Disposed'), who, t, name, failed FROM ev
                 WHERE name IN {STATUS_EVENTS} AND {where} AND package IS NOT NULL AND format IS NOT NULL
                 ORDER BY t""", args).fetchall()
         finally:
@@ -183,8 +200,18 @@ def read(files: list[tuple[Path, str]], domain: str, repository: str, owner: Opt
             rows.append(StatusRow(fmt, ns, pkg, kept, str(target), who, float(t)))
     return TrailRead(float(first) if first is not None else None, float(last) if last is not None else None,
                      tuple((float(a), float(b)) for a, b in gaps),
-                     tuple(DownloadRow(f, ns, p, v, w, bool(s), float(t), int(c)) for f, ns, p, v, w, s, t, c in downloads),
-                     tuple(rows), int(n))
+                     tuple(DownloadRow(f, *_scoped(f, ns, p), v, w, bool(s), float(t), int(c))
+                           for f, ns, p, v, w, s, t, c in downloads),
+                     tuple(rows), int(n), int(reads or 0), int(unnamed or 0))
+
+
+def _scoped(fmt: str, namespace: Optional[str], package: str) -> tuple[Optional[str], str]:
+    """(namespace, name) of a download record: an npm name `@scope/name` with no namespace of its
+    own is that scope's package (npm's own spelling of a scoped name)."""
+    if fmt == "npm" and not namespace and package.startswith("@") and "/" in package:
+        scope, _, name = package[1:].partition("/")
+        return scope, name
+    return namespace, package
 
 
 def _blame(files: list[tuple[Path, str]], error: Exception, spill: str) -> EvidenceError:
