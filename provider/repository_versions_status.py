@@ -14,6 +14,7 @@ contract.
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Optional, Union
 
@@ -42,13 +43,43 @@ PACKAGE_WORKERS = 8  # packages written at once (each also writes its chunks con
 Listing = dict[str, dict[str, Observed]]  # package key -> version -> observed
 
 
+def per_package(props: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    """An output field (`revisions`, `original`, `owned`) as package key -> version -> value,
+    whichever form the state holds: per package JSON text (since the ledger's compaction: the
+    SDK converts every nested value in Python on each step, so 10,000 versions' revisions as
+    nested mappings cost seconds per run), or the nested mapping earlier releases wrote."""
+    raw = props.get(name) or {}
+    out: dict[str, dict[str, Any]] = {}
+    for key, versions in (raw.items() if isinstance(raw, Mapping) else ()):
+        if isinstance(versions, str):
+            try:
+                versions = json.loads(versions)
+            except ValueError:
+                versions = None
+        if isinstance(versions, Mapping):
+            out[str(key)] = dict(versions)
+    return out
+
+
+def _compact(props: Mapping[str, Any]) -> bool:
+    """Whether ``props`` hold the output fields as text (or hold none yet)."""
+    return not any(isinstance(v, Mapping) for name in OUTPUT_FIELDS
+                   for v in ((props.get(name) or {}).values() if isinstance(props.get(name), Mapping) else ()))
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def _outputs(args: RepositoryVersionsStatusArgs, observed: Listing, original: Mapping[str, Mapping[str, str]],
-             owned: Listing) -> dict[str, Any]:
+             owned: Listing, compact: bool = True) -> dict[str, Any]:
     """Inputs with ``packages`` = the statuses the service reports (per package and version), plus
     their revisions, the statuses found before we managed them, and ``owned``: [status, revision]
     as our last write or adoption left each version (refresh never changes it). A package without
     an observation (not planned this run, or not readable) keeps nothing here but what ``observed``
-    holds for it: the caller passes the previous state for those."""
+    holds for it: the caller passes the previous state for those. ``compact``: the three output
+    fields as per-package JSON text (`per_package` reads both forms; a refresh keeps the form the
+    state had, so an upgrade alone never shows as drift)."""
     out = args.model_dump()
     restoring = args.restoring or {}
     packages: dict[str, dict[str, str]] = {}
@@ -71,9 +102,10 @@ def _outputs(args: RepositoryVersionsStatusArgs, observed: Listing, original: Ma
         if args.decided_by is not None and key in args.decided_by:
             decided[key] = {v: r for v, r in args.decided_by[key].items() if v in packages[key]}
     out["packages"] = packages
-    out["revisions"] = revisions
-    out["original"] = originals
-    out["owned"] = owned_out
+    form = _text if compact else (lambda x: x)
+    out["revisions"] = {k: form(v) for k, v in revisions.items()}
+    out["original"] = {k: form(v) for k, v in originals.items()}
+    out["owned"] = {k: form(v) for k, v in owned_out.items()}
     if args.decided_by is not None:
         out["decided_by"] = decided
     return out
@@ -81,13 +113,13 @@ def _outputs(args: RepositoryVersionsStatusArgs, observed: Listing, original: Ma
 
 def _last_read(props: Mapping[str, Any]) -> Listing:
     statuses = props.get("packages") or {}
-    revisions = props.get("revisions") or {}
+    revisions = per_package(props, "revisions")
     return {k: {v: Observed(s, (revisions.get(k) or {})[v]) for v, s in (vs or {}).items()
                 if (revisions.get(k) or {}).get(v)} for k, vs in statuses.items()}
 
 
 def _owned(props: Mapping[str, Any]) -> Listing:
-    raw = props.get("owned") or {}
+    raw = per_package(props, "owned")
     return {k: {v: Observed(str(sr[0]), str(sr[1])) for v, sr in (vs or {}).items()
                 if isinstance(sr, (list, tuple)) and len(sr) == 2} for k, vs in raw.items()}
 
@@ -171,7 +203,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         except ProviderError as e:
             raise lifecycle.refresh_error(args.package_args(keys[0]), e) from None
         observed = {k: v for k, v in found.items() if v is not None}
-        outs = _outputs(args, observed, props.get("original") or {}, _owned(props))
+        outs = _outputs(args, observed, per_package(props, "original"), _owned(props), _compact(props))
         return ReadResult(id_=id_, outs=outs, inputs=lifecycle.strip(outs, OUTPUT_FIELDS))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -189,7 +221,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
         news = lifecycle.parsed(news)
         last = _last_read(olds)
         owned = _owned(olds)
-        original = {k: dict(v) for k, v in (olds.get("original") or {}).items()}
+        original = per_package(olds, "original")
         new = {k: [v for v in vs if v not in (last.get(k) or {})] for k, vs in args.packages.items()
                if k not in (args.problems or {})}
         new = {k: vs for k, vs in new.items() if vs}
@@ -201,7 +233,7 @@ class RepositoryVersionsStatusProvider(ResourceProvider):
             owned.setdefault(k, {}).update({v: o for v, o in vs.items() if v not in (owned.get(k) or {})})
             original.setdefault(k, {}).update({v: s for v, s in fresh_original.get(k, {}).items()
                                                if v not in original.get(k, {})})
-        changes = _changes(args, news, observed, olds.get("original") or {}, failures)
+        changes = _changes(args, news, observed, per_package(olds, "original"), failures)
         _apply(args, changes, observed, owned, failures)
         outs = _outputs(args, observed, original, owned)
         _finish(_id, news, outs, failures, changes)
@@ -318,14 +350,15 @@ class RepositoryVersionsStatus(Resource, module="codeartifact", name="Repository
     """Desired statuses of the versions of many packages of one repository (one shard of it):
     ``packages: {"format[/namespace]/name": {version: status}}``.
 
-    Outputs: ``packages`` (statuses as last read or applied), ``revisions`` (the locks for the next
-    change), ``original`` (each version's status before we managed it) and ``owned`` (status and
-    revision as our last write or adoption left each version), each per package and version."""
+    Outputs: ``packages`` (statuses as last read or applied, per package and version), and per
+    package as JSON text of version -> value (`per_package` reads them): ``revisions`` (the locks
+    for the next change), ``original`` (each version's status before we managed it) and ``owned``
+    (status and revision as our last write or adoption left each version)."""
 
     packages: pulumi.Output[dict[str, dict[str, str]]]
-    revisions: pulumi.Output[dict[str, dict[str, str]]]
-    original: pulumi.Output[dict[str, dict[str, str]]]
-    owned: pulumi.Output[dict[str, dict[str, list[str]]]]
+    revisions: pulumi.Output[dict[str, Any]]
+    original: pulumi.Output[dict[str, Any]]
+    owned: pulumi.Output[dict[str, Any]]
 
     def __init__(self, resource_name: str, *, domain: pulumi.Input[str], repository: pulumi.Input[str],
                  shard: str, packages: Mapping[str, Mapping[str, str]],

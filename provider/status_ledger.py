@@ -27,6 +27,7 @@ unless those originals are released: a destroy never silently forgets what to pu
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -49,36 +50,76 @@ from provider._core.model import STATUSES
 LEDGER_NAME = "codeartifact-status-ledger"
 
 
-def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    raw = props.get("originals") or {}
-    return {str(p): {str(v): str(s) for v, s in (vs or {}).items()} for p, vs in raw.items()}
+# What the ledger stores, per field: package label -> that package's record as compact JSON text.
+# One string per package, not a nested mapping: the SDK (de)serializes every nested value of a
+# resource's properties in Python on each check/diff/read and in the program, and 10,000 versions'
+# records as mappings cost seconds per step (bench/RESULTS-policies.md); as text, a package is one
+# value. State written before (nested mappings per package) reads the same.
+FIELDS = ("originals", "left", "packages", "since")
 
 
-def _left(props: Mapping[str, Any]) -> dict[str, dict[str, list[list[str]]]]:
-    raw = props.get("left") or {}
-    return {str(p): {str(v): [[str(sr[0]), str(sr[1])] for sr in (states or [])
-                                  if isinstance(sr, (list, tuple)) and len(sr) == 2]
-                     for v, states in (vs or {}).items()} for p, vs in raw.items()}
-
-
-def _packages(props: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    raw = props.get("packages") or {}
-    return {str(p): dict(rec) for p, rec in raw.items() if isinstance(rec, Mapping)}
-
-
-def _since(props: Mapping[str, Any]) -> dict[str, dict[str, list[Any]]]:
-    raw = props.get("since") or {}
-    out: dict[str, dict[str, list[Any]]] = {}
-    for p, vs in raw.items():
-        for v, e in (vs or {}).items():
-            if isinstance(e, (list, tuple)) and len(e) == 3:
-                out.setdefault(str(p), {})[str(v)] = [str(e[0]), float(e[1]), str(e[2])]
+def _packages_of(props: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """label -> the package's record, decoded; a package whose text is not JSON is kept as None
+    (`check` names it; nothing silently drops it)."""
+    raw = props.get(name) or {}
+    out: dict[str, Any] = {}
+    for label, rec in (raw.items() if isinstance(raw, Mapping) else ()):
+        if isinstance(rec, str):
+            try:
+                rec = json.loads(rec)
+            except ValueError:
+                rec = None
+        out[str(label)] = rec
     return out
 
 
-def _record(props: Mapping[str, Any]) -> dict[str, Any]:
+def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    return {p: {str(v): str(s) for v, s in (vs or {}).items()}
+            for p, vs in _packages_of(props, "originals").items() if isinstance(vs, Mapping) or vs is None}
+
+
+def _left(props: Mapping[str, Any]) -> dict[str, dict[str, list[list[str]]]]:
+    return {p: {str(v): [[str(sr[0]), str(sr[1])] for sr in (states or [])
+                         if isinstance(sr, (list, tuple)) and len(sr) == 2]
+                for v, states in (vs or {}).items()}
+            for p, vs in _packages_of(props, "left").items() if isinstance(vs, Mapping) or vs is None}
+
+
+def _packages(props: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p: dict(rec) for p, rec in _packages_of(props, "packages").items() if isinstance(rec, Mapping)}
+
+
+def _since(props: Mapping[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    out: dict[str, dict[str, list[Any]]] = {}
+    for p, vs in _packages_of(props, "since").items():
+        for v, e in (vs.items() if isinstance(vs, Mapping) else ()):
+            if isinstance(e, (list, tuple)) and len(e) == 3:
+                out.setdefault(p, {})[str(v)] = [str(e[0]), float(e[1]), str(e[2])]
+    return out
+
+
+def record(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The ledger as data (every field decoded), whichever way the state stores it."""
     return {"originals": _originals(props), "left": _left(props), "packages": _packages(props),
             "since": _since(props)}
+
+
+def text(record: Mapping[str, Any]) -> str:
+    """One package's record as the ledger stores it: compact JSON, keys sorted (equal records are
+    equal text, so an unchanged ledger is never an update)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def stored(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``props`` (decoded or stored) in the stored form: field -> label -> JSON text."""
+    rec = record(props)
+    return {name: {label: text(value) for label, value in sorted(rec[name].items())} for name in FIELDS}
+
+
+def unreadable(props: Mapping[str, Any]) -> list[str]:
+    """`field.label` of every package record whose text is not a JSON object."""
+    return [f"{name}.{label}" for name in FIELDS for label, rec in _packages_of(props, name).items()
+            if not isinstance(rec, Mapping)]
 
 
 def unresolved(props: Mapping[str, Any]) -> list[str]:
@@ -98,31 +139,36 @@ class StatusLedgerProvider(ResourceProvider):
         lifecycle.configure(req)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Every recorded status must be a status the service reports."""
-        rec = _record(news)
-        failures = [CheckFailure(f"originals.{p}.{v}", f"{s!r} is not a CodeArtifact status")
+        """Every recorded status must be a status the service reports, every package's record
+        readable. The inputs are kept in the stored form (`stored`)."""
+        rec = record(news)
+        failures = [CheckFailure(where, "not a JSON object: the ledger's record of this package cannot be read")
+                    for where in unreadable(news)]
+        failures += [CheckFailure(f"originals.{p}.{v}", f"{s!r} is not a CodeArtifact status")
                     for p, vs in rec["originals"].items() for v, s in vs.items() if s not in STATUSES]
         failures += [CheckFailure(f"left.{p}.{v}", f"{s!r} is not a CodeArtifact status")
                      for p, vs in rec["left"].items() for v, states in vs.items() for s, _ in states
                      if s not in STATUSES]
         failures += [CheckFailure(f"since.{p}.{v}", f"{e[0]!r} is not a CodeArtifact status")
                      for p, vs in rec["since"].items() for v, e in vs.items() if e[0] not in STATUSES]
-        return CheckResult(rec, failures)
+        return CheckResult(stored(news), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Updates in place when the record changes; never replaces."""
-        return DiffResult(changes=_record(olds) != _record(news), replaces=[], stables=[],
+        return DiffResult(changes=record(olds) != record(news), replaces=[], stables=[],
                           delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(LEDGER_NAME, _record(props))
+        return CreateResult(LEDGER_NAME, stored(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh keeps the record as it is: it describes the past, not the service."""
-        return ReadResult(id_=id_, outs=_record(props), inputs=_record(props))
+        """Refresh keeps the record as it is: it describes the past, not the service. A record in
+        an older form is returned as it was (a read changes nothing; the next update stores it in
+        the current form)."""
+        return ReadResult(id_=id_, outs=dict(props), inputs=dict(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_record(news))
+        return UpdateResult(stored(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         """Refuses while the record holds an original that our writes changed and that is not
@@ -130,6 +176,11 @@ class StatusLedgerProvider(ResourceProvider):
 
         Contract: on refusal the engine keeps the ledger in state unchanged; nothing else is
         affected (no service object stands behind the record)."""
+        broken = unreadable(props)
+        if broken:
+            raise ProviderError("forgetting", [VersionFailure("StatusLedger", "ORIGINALS_UNREADABLE", (
+                f"the ledger's record of {', '.join(broken[:5])} cannot be read, so whether it holds an original "
+                "to restore is unknown; the ledger is kept. Repair the state (`pulumi stack export` / `import`)"))])
         released = config.stack_config().release_originals
         pending = [x for x in unresolved(props) if not config.released(released, x.rsplit("@", 1)[0],
                                                                       x.rsplit("@", 1)[1])]
@@ -146,12 +197,13 @@ class StatusLedgerProvider(ResourceProvider):
 class StatusLedger(Resource, module="codeartifact", name="StatusLedger"):
     """The originals of every managed or pending version (``originals``: package label -> version
     -> status), the states our writes may leave them in (``left``) and where each package is
-    (``packages``)."""
+    (``packages``). Each output maps a package label to that package's record as JSON text (state
+    written by earlier releases: to the record itself); `decoded` reads either."""
 
-    originals: pulumi.Output[dict[str, dict[str, str]]]
-    left: pulumi.Output[dict[str, dict[str, list[list[str]]]]]
-    packages: pulumi.Output[dict[str, dict[str, Any]]]
-    since: pulumi.Output[dict[str, dict[str, list[Any]]]]
+    originals: pulumi.Output[dict[str, Any]]
+    left: pulumi.Output[dict[str, Any]]
+    packages: pulumi.Output[dict[str, Any]]
+    since: pulumi.Output[dict[str, Any]]
 
     def __init__(self, resource_name: str, originals: Mapping[str, Mapping[str, str]],
                  left: Optional[Mapping[str, Mapping[str, Any]]] = None,
@@ -159,8 +211,20 @@ class StatusLedger(Resource, module="codeartifact", name="StatusLedger"):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  since: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
         super().__init__(StatusLedgerProvider(), resource_name,
-                         {"originals": originals, "left": left or {}, "packages": packages or {},
-                          "since": since or {}}, opts)
+                         stored({"originals": originals, "left": left or {}, "packages": packages or {},
+                                 "since": since or {}}), opts)
 
 
-__all__ = ["LEDGER_NAME", "StatusLedger", "StatusLedgerProvider"]
+def decoded(value: Any) -> Any:
+    """One package's record from a ledger output (JSON text, or the record itself in state written
+    by earlier releases); None when absent or unreadable."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+__all__ = ["FIELDS", "LEDGER_NAME", "StatusLedger", "StatusLedgerProvider", "decoded", "record", "stored", "text",
+           "unreadable"]

@@ -51,6 +51,18 @@ class Stack:
     def resources(self, type_suffix: str) -> list[dict[str, Any]]:
         return [r for r in self.export()["deployment"].get("resources", []) if r["type"].endswith(type_suffix)]
 
+    def ledger(self) -> dict[str, Any]:
+        """The StatusLedger's outputs, decoded (field -> label -> record), {} without a ledger."""
+        return ledger_of(self.export())
+
+
+def ledger_of(export: dict[str, Any]) -> dict[str, Any]:
+    from provider.status_ledger import record
+    for r in export.get("deployment", export).get("resources") or []:
+        if r["type"].endswith("StatusLedger"):
+            return record(r.get("outputs") or {})
+    return {}
+
 
 def json_documents(text: str) -> list[Any]:
     decoder = json.JSONDecoder()

@@ -101,8 +101,7 @@ def test_a_version_fetched_yesterday_stays_and_one_unfetched_for_the_window_is_a
     s.run("up", "--yes", "--skip-preview")
     now = live(emulator)
     assert [now[("lib", v)] for v in V4] == ["Archived", "Published", "Archived", "Published"]
-    (ledger,) = s.resources("StatusLedger")
-    since = ledger["outputs"]["since"]["dom/repo/npm/lib"]
+    since = s.ledger()["since"]["dom/repo/npm/lib"]
     assert since["1.0.0"][0] == "Archived" and since["1.0.0"][2] == "our write", "the ledger keeps our write's time"
     s.run("preview", "--expect-no-changes")
 
@@ -178,15 +177,13 @@ def test_time_in_status_comes_from_the_trail_and_an_unknown_one_waits(emulator: 
     s.run("up", "--yes", "--skip-preview")
     now = live(emulator)
     assert (now[("old", "1.0.0")], now[("old", "1.1.0")], now[("old", "1.2.0")]) == ("Disposed", "Archived", "Archived")
-    (ledger,) = s.resources("StatusLedger")
-    since = ledger["outputs"]["since"]["dom/repo/npm/old"]
+    since = s.ledger()["since"]["dom/repo/npm/old"]
     assert since["1.2.0"][2] == "first seen" and since["1.1.0"][2] == "CloudTrail"
     # The next run settles the Disposed version (nothing can change it: it needs no resource), then
     # nothing changes: the "first seen" clock is kept, not restarted.
     s.run("up", "--yes", "--skip-preview")
     s.run("preview", "--expect-no-changes")
-    (ledger,) = s.resources("StatusLedger")
-    assert ledger["outputs"]["since"]["dom/repo/npm/old"]["1.2.0"] == since["1.2.0"]
+    assert s.ledger()["since"]["dom/repo/npm/old"]["1.2.0"] == since["1.2.0"]
 
 
 STEPPED = """domain: dom
@@ -226,8 +223,7 @@ def test_a_denied_or_lost_write_never_starts_or_ages_a_status_clock(emulator: Em
     assert out.returncode != 0 and "AccessDenied" in out.stdout + out.stderr
     assert {v: st for (p, v), st in live(emulator).items() if p == "a"} == {"1.0.0": "Unlisted", "1.1.0": "Unlisted"}
     assert {st for (p, _), st in live(emulator).items() if p == "b"} == {"Published"}
-    (ledger,) = s.resources("StatusLedger")
-    since = ledger["outputs"]["since"]
+    since = s.ledger()["since"]
     assert all(since["dom/repo/npm/a"][v][:1] == ["Unlisted"] and since["dom/repo/npm/a"][v][2] == "our write"
                for v in V4[:2])
     # b's entry is written with the planned write; it counts only once b is seen Unlisted, and the
@@ -242,8 +238,7 @@ def test_a_denied_or_lost_write_never_starts_or_ages_a_status_clock(emulator: Em
     emulator.faults()
     assert {st for (p, _), st in live(emulator).items() if p == "b"} == {"Unlisted"}
     s.run("up", "--yes", "--skip-preview")  # settles what the lost responses left unknown
-    (ledger,) = s.resources("StatusLedger")
-    since = ledger["outputs"]["since"]
+    since = s.ledger()["since"]
     for v in V4[:2]:
         status, when, _how = since["dom/repo/npm/b"][v]
         assert status == "Unlisted" and when >= lifted - 1, \

@@ -27,6 +27,7 @@ import pytest
 
 from emulator.testing import EmulatorProcess, client
 from provider.cli.summary import collect
+from tests.pulumi_harness import ledger_of as harness_ledger_of
 from tests.pulumi_harness import pulumi_available
 from tests.test_reviewed_writes_e2e import make_stack, set_spec, statuses
 
@@ -52,10 +53,7 @@ def spec_text(model: dict[str, Any]) -> str:
 
 
 def ledger_of(export: dict[str, Any]) -> dict[str, dict[str, str]]:
-    for r in export["deployment"].get("resources", []):
-        if r["type"].endswith("StatusLedger"):
-            return r["outputs"].get("originals") or {}  # type: ignore[no-any-return]
-    return {}
+    return harness_ledger_of(export).get("originals") or {}  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("seed", SEEDS)

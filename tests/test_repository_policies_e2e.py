@@ -45,8 +45,7 @@ def stack(tmp_path: Path, emu: EmulatorProcess, text: str, name: str = "test") -
 
 
 def ledger(s: Stack) -> dict[str, Any]:
-    (r,) = s.resources("StatusLedger")
-    return r["outputs"]  # type: ignore[no-any-return]
+    return s.ledger()
 
 
 def pkg(name: str, versions: list[str], fmt: str = "npm", **kw: Any) -> dict[str, Any]:

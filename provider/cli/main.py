@@ -273,7 +273,10 @@ def _previous_state(path: Path) -> Any:
         raise StateFileError(f"{path}:{e.lineno}: not valid JSON (give `pulumi stack export` output)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("deployment", doc), dict):
         raise StateFileError(f"{path}: not a `pulumi stack export` document")
-    return previous.parse(doc.get("deployment") or doc)
+    try:
+        return previous.parse(doc.get("deployment") or doc)
+    except previous.StateUnavailable as e:
+        raise StateFileError(f"{path}: {e}") from None
 
 
 def _parse_now(text: Optional[str]) -> Optional[float]:

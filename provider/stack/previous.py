@@ -19,8 +19,10 @@ from provider._core.batching import Observed
 from provider._core.model import CONNECTION_FIELDS, package_label, parse_entry_key
 from provider.package_version_status import PackageVersionStatus
 from provider.package_versions_status import PackageVersionsStatus
-from provider.repository_versions_status import RepositoryVersionsStatus
+from provider.repository_versions_status import RepositoryVersionsStatus, per_package
 from provider.status_ledger import StatusLedger
+from provider.status_ledger import record as ledger_record
+from provider.status_ledger import unreadable as ledger_unreadable
 
 # The type tokens, as the resource classes declare them (`dynamic/codeartifact:<Name>`).
 BATCHED = PackageVersionsStatus._resource_type_name
@@ -152,12 +154,13 @@ def _repository_packages(name: str, ins: Mapping[str, Any], outs: Mapping[str, A
     dispose = set(ins.get("allow_dispose") or [])
     problems = ins.get("problems") or {}
     in_versions = ins.get("packages") or {}
+    owned_all, original_all = per_package(outs, "owned"), per_package(outs, "original")
     for key, statuses in (outs.get("packages") or {}).items():
         try:
             fmt, namespace, package = parse_entry_key(str(key))
         except ValueError:
             continue
-        owned_raw = (outs.get("owned") or {}).get(key) or {}
+        owned_raw = owned_all.get(key) or {}
         owned = {str(v): _observed(*(sr if isinstance(sr, list) and len(sr) == 2 else (None, None)))
                  for v, sr in owned_raw.items()}
         inputs = {**common, "format": fmt, "namespace": namespace, "package": package,
@@ -166,12 +169,13 @@ def _repository_packages(name: str, ins: Mapping[str, Any], outs: Mapping[str, A
         if key in problems:
             inputs["problem"] = problems[key]
         out.append(PreviousResource("repository", name, inputs, owned,
-                                    {str(v): str(s) for v, s in ((outs.get("original") or {}).get(key) or {}).items()}))
+                                    {str(v): str(s) for v, s in (original_all.get(key) or {}).items()}))
     return out
 
 
 def parse(deployment: dict[str, Any]) -> PreviousState:
-    """Our resources in an exported deployment (pending deletions of replaced resources skipped)."""
+    """Our resources in an exported deployment (pending deletions of replaced resources skipped).
+    Raises StateUnavailable when the ledger's record cannot be read."""
     state = PreviousState()
     for r in deployment.get("resources") or []:
         rtype, outs, ins = str(r.get("type", "")), r.get("outputs") or {}, r.get("inputs") or {}
@@ -180,12 +184,15 @@ def parse(deployment: dict[str, Any]) -> PreviousState:
         name = str(r.get("urn", "")).split("::")[-1]
         if rtype.endswith(LEDGER):
             state.has_ledger = True
-            for label, versions in (outs.get("originals") or {}).items():
-                state.originals[str(label)] = {str(v): str(s) for v, s in (versions or {}).items()}
-            state.left = _left(outs.get("left"))
-            state.packages = {str(k): dict(v) for k, v in (outs.get("packages") or {}).items() if isinstance(v, Mapping)}
-            state.since = {str(k): {str(v): list(e) for v, e in (vs or {}).items() if isinstance(e, list) and len(e) == 3}
-                           for k, vs in (outs.get("since") or {}).items() if isinstance(vs, Mapping)}
+            broken = ledger_unreadable(outs)
+            if broken:
+                # Planning without a package's originals would forget them: refuse the run instead.
+                raise StateUnavailable(f"the StatusLedger's record of {', '.join(broken[:5])} is not readable JSON")
+            rec = ledger_record(outs)
+            state.originals = rec["originals"]
+            state.left = _left(rec["left"])
+            state.packages = rec["packages"]
+            state.since = rec["since"]
         elif rtype.endswith(BATCHED):
             raw_owned = outs.get("owned")
             if isinstance(raw_owned, dict):

@@ -67,7 +67,7 @@ from provider.stack.previous import PreviousState, StateUnavailable
 from provider.stack.previous import read as read_previous
 from provider.stack import reviewed
 from provider.stack.restores import PACKAGE_FIELDS, Current, Orphan, package_record, plan_restores
-from provider.status_ledger import LEDGER_NAME, StatusLedger
+from provider.status_ledger import LEDGER_NAME, StatusLedger, decoded
 
 DEFAULT_MAX_CHANGES = 1000
 LIST_WORKERS = 16  # concurrent listings: the 200/s ListPackageVersions budget at ~80 ms a call
@@ -759,7 +759,8 @@ def _recorded(ledger: Optional[StatusLedger], label: str, version: Optional[str]
         return None
 
     def pick(both: tuple[Any, Any]) -> str:
-        originals, left = (both[0] or {}).get(label) or {}, (both[1] or {}).get(label) or {}
+        originals = decoded((both[0] or {}).get(label)) or {}
+        left = decoded((both[1] or {}).get(label)) or {}
         wanted = [version] if version is not None else list(left)
         return _json({v: {"original": originals.get(v), "left": sorted({str(s[0]) for s in left[v] if s})}
                       for v in wanted if v in left})
@@ -798,7 +799,7 @@ def _recorded_shard(ledger: Optional[StatusLedger], labels: Mapping[str, str]) -
         originals, left = both[0] or {}, both[1] or {}
         out: dict[str, Any] = {}
         for key, label in labels.items():
-            o, lft = originals.get(label) or {}, left.get(label) or {}
+            o, lft = decoded(originals.get(label)) or {}, decoded(left.get(label)) or {}
             if lft:
                 out[key] = {v: {"original": o.get(v), "left": sorted({str(s[0]) for s in states if s})}
                             for v, states in lft.items()}
