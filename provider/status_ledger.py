@@ -116,6 +116,26 @@ def stored(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     return {name: {label: text(value) for label, value in sorted(rec[name].items())} for name in FIELDS}
 
 
+UNREADABLE = "not a JSON object: the ledger's record of this package cannot be read"
+
+
+def _is_stored(props: Mapping[str, Any]) -> bool:
+    """Whether every field of ``props`` is in the stored form (label -> text)."""
+    return all(isinstance(props.get(name) or {}, Mapping) and
+               all(isinstance(t, str) for t in (props.get(name) or {}).values()) for name in FIELDS)
+
+
+def _status_failures(rec: Mapping[str, Any]) -> list[CheckFailure]:
+    failures = [CheckFailure(f"originals.{p}.{v}", f"{s!r} is not a CodeArtifact status")
+                for p, vs in rec["originals"].items() for v, s in vs.items() if s not in STATUSES]
+    failures += [CheckFailure(f"left.{p}.{v}", f"{s!r} is not a CodeArtifact status")
+                 for p, vs in rec["left"].items() for v, states in vs.items() for s, _ in states
+                 if s not in STATUSES]
+    failures += [CheckFailure(f"since.{p}.{v}", f"{e[0]!r} is not a CodeArtifact status")
+                 for p, vs in rec["since"].items() for v, e in vs.items() if e[0] not in STATUSES]
+    return failures
+
+
 def unreadable(props: Mapping[str, Any]) -> list[str]:
     """`field.label` of every package record whose text is not a JSON object."""
     return [f"{name}.{label}" for name in FIELDS for label, rec in _packages_of(props, name).items()
@@ -140,23 +160,28 @@ class StatusLedgerProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Every recorded status must be a status the service reports, every package's record
-        readable. The inputs are kept in the stored form (`stored`)."""
-        rec = record(news)
-        failures = [CheckFailure(where, "not a JSON object: the ledger's record of this package cannot be read")
-                    for where in unreadable(news)]
-        failures += [CheckFailure(f"originals.{p}.{v}", f"{s!r} is not a CodeArtifact status")
-                    for p, vs in rec["originals"].items() for v, s in vs.items() if s not in STATUSES]
-        failures += [CheckFailure(f"left.{p}.{v}", f"{s!r} is not a CodeArtifact status")
-                     for p, vs in rec["left"].items() for v, states in vs.items() for s, _ in states
-                     if s not in STATUSES]
-        failures += [CheckFailure(f"since.{p}.{v}", f"{e[0]!r} is not a CodeArtifact status")
-                     for p, vs in rec["since"].items() for v, e in vs.items() if e[0] not in STATUSES]
+        readable. The inputs are kept in the stored form (`stored`). A package whose stored text
+        is the one the previous check accepted is not decoded again (most of a large ledger, most
+        runs)."""
+        olds = _olds or {}
+        if _is_stored(news) and _is_stored(olds):
+            changed = {name: {label: t for label, t in (news.get(name) or {}).items()
+                              if (olds.get(name) or {}).get(label) != t} for name in FIELDS}
+            broken = unreadable(changed)
+            return CheckResult({name: dict(news.get(name) or {}) for name in FIELDS},
+                               [CheckFailure(where, UNREADABLE) for where in broken] + _status_failures(record(changed)))
+        failures = [CheckFailure(where, UNREADABLE) for where in unreadable(news)]
+        failures += _status_failures(record(news))
         return CheckResult(stored(news), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        """Updates in place when the record changes; never replaces."""
-        return DiffResult(changes=record(olds) != record(news), replaces=[], stables=[],
-                          delete_before_replace=False)
+        """Updates in place when the record changes; never replaces. Both in the stored form, the
+        texts are compared (they are canonical); otherwise the decoded records."""
+        if _is_stored(olds) and _is_stored(news):
+            changed = any((olds.get(name) or {}) != (news.get(name) or {}) for name in FIELDS)
+        else:
+            changed = record(olds) != record(news)
+        return DiffResult(changes=changed, replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(LEDGER_NAME, stored(props))
@@ -210,9 +235,12 @@ class StatusLedger(Resource, module="codeartifact", name="StatusLedger"):
                  packages: Optional[Mapping[str, Mapping[str, Any]]] = None,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  since: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+        # The program's record is data of the right shape already: each package's record is
+        # written as text directly (`check` validates every status of what changed).
+        fields = {"originals": originals, "left": left or {}, "packages": packages or {}, "since": since or {}}
         super().__init__(StatusLedgerProvider(), resource_name,
-                         stored({"originals": originals, "left": left or {}, "packages": packages or {},
-                                 "since": since or {}}), opts)
+                         {name: {str(label): value if isinstance(value, str) else text(value)
+                                 for label, value in sorted(fields[name].items())} for name in FIELDS}, opts)
 
 
 def decoded(value: Any) -> Any:

@@ -103,3 +103,15 @@ def test_shard_outputs_are_text_per_package_and_earlier_nested_outputs_read_the_
     for name in ("revisions", "original", "owned"):
         assert per_package(new, name) == per_package(old, name) != {}
     assert _compact(new) and not _compact(old) and _compact({})
+
+
+def test_check_validates_what_changed_since_the_accepted_record_and_diff_compares_texts() -> None:
+    p = StatusLedgerProvider()
+    olds = stored(nested(3, 2))
+    news = {f: dict(v) for f, v in olds.items()}
+    assert not p.check(olds, news).failures and not p.diff("id", olds, news).changes
+    news["originals"]["dom/repo/npm/p00002"] = '{"1.0.0": "Gone"}'
+    failures = p.check(olds, news).failures
+    assert [(f.property, f.reason) for f in failures] == [
+        ("originals.dom/repo/npm/p00002.1.0.0", "'Gone' is not a CodeArtifact status")]
+    assert p.diff("id", olds, news).changes

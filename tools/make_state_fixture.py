@@ -5,8 +5,10 @@ with both resource types, plus the specs and seed it was made from.
 
 (the release's code runs from the worktree; what it imports must be importable from .venv, e.g.
 univers for 9d0d4af). Fixtures: 9d0d4af (before `owned` and the StatusLedger), ed9feea (the last
-release before the layout of ../shared/LAYOUT.md). tests/test_upgrade_e2e.py imports each into a
-new stack and checks that the current code takes it over without writing anything."""
+release before the layout of ../shared/LAYOUT.md), 3817799 with `--policy` (the last release whose ledger
+and repository resources keep nested mappings instead of per-package JSON text).
+tests/test_upgrade_e2e.py imports each into a new stack and checks that the current code takes it
+over without writing anything."""
 import json
 import subprocess
 import sys
@@ -17,11 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from emulator.testing import aws_env, start_emulator
 
 REV = sys.argv[1]
+# `--policy`: also a repository policy (RepositoryVersionsStatus shards), for releases that have them.
+POLICY = "--policy" in sys.argv[2:]
 OLD = Path(f"/tmp/oldrel-{REV}")
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "state"
 SEED = {"domains": [{"name": "dom", "repositories": [{"name": "repo", "packages": [
     {"format": "npm", "name": "chalk", "versions": ["1.0.0", "2.0.0", "2.1.0", "3.0.0"]},
-    {"format": "pypi", "name": "sdk", "versions": ["1.0", "1.1", "2.0"]}]}]}]}
+    {"format": "pypi", "name": "sdk", "versions": ["1.0", "1.1", "2.0"]}]
+    + ([{"format": "npm", "name": f"lib{i}", "versions": ["1.0.0", "1.1.0", "1.2.0"]} for i in range(3)]
+       if "--policy" in sys.argv[2:] else [])}]}]}
 SPEC = """domain: dom
 repository: repo
 packages:
@@ -34,6 +40,14 @@ packages:
     package: sdk
     resource: per-version
     versions: {"1.0": Unlisted, "1.1": Archived}
+"""
+if POLICY:
+    SPEC += """policies:
+  - name: libs
+    select: {include: ["lib*"]}
+    restore_on_delete: true
+    rules:
+      - {name: old, status: Archived, keep_latest: 1}
 """
 emu = start_emulator()
 try:

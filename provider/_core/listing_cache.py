@@ -56,8 +56,13 @@ def command_scope() -> Optional[str]:
 
 
 def _dir() -> Path:
-    base = os.environ.get("CODEARTIFACT_STATUS_CACHE_DIR") or os.path.join(
-        tempfile.gettempdir(), f"codeartifact-status-{os.getuid()}")
+    return _made(os.environ.get("CODEARTIFACT_STATUS_CACHE_DIR") or os.path.join(
+        tempfile.gettempdir(), f"codeartifact-status-{os.getuid()}"))
+
+
+@lru_cache(maxsize=8)
+def _made(base: str) -> Path:
+    """The folder, created once per process (not once per listing: thousands of mkdir calls)."""
     path = Path(base)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path

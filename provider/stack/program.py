@@ -784,6 +784,12 @@ def _ledger_record(ledger: StatusLedger) -> Any:
     return _records[key]
 
 
+def _planned_record(ledger: StatusLedger, originals: Mapping[str, Any], left: Mapping[str, Any]) -> None:
+    """In a preview: `_ledger_record(ledger)` is the record given to the ledger, not its outputs."""
+    _records.clear()
+    _records[id(ledger)] = pulumi.Output.from_input(0).apply(lambda _: (originals, left))
+
+
 def _json(value: Any) -> str:
     """`recorded` travels as JSON text: an Output that resolves to a mapping has the SDK wrap each
     of its elements in an Output of its own (see lifecycle.parsed)."""
@@ -984,7 +990,15 @@ def main() -> None:
                         + (" ..." if len(versions) > 10 else ""))
     originals, left, packages = ledger_record(plans, previous)
     ledger = StatusLedger(LEDGER_NAME, originals, left, packages, since=since_record(plans, previous, now))
-    summary = register(plans, [ledger], previous, ledger)
+    if pulumi.runtime.is_dry_run():
+        # A preview writes nothing, so the order that makes the ledger write-ahead is not needed:
+        # the status resources are given the record this run gives the ledger (what its step will
+        # report) and refresh alongside it instead of after it. An update (including `up`'s own
+        # run after its preview) depends on the ledger's step and reads its outputs.
+        _planned_record(ledger, originals, left)
+        summary = register(plans, None, previous, ledger)
+    else:
+        summary = register(plans, [ledger], previous, ledger)
     plan_file = os.environ.get("CODEARTIFACT_STATUS_PLAN")
     if plan_file:
         # For `python -m provider summary --plan`: the statuses this run saw for versions it adopts,
