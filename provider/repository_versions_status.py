@@ -14,7 +14,6 @@ contract.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Optional, Union
 
@@ -45,30 +44,15 @@ Listing = dict[str, dict[str, Observed]]  # package key -> version -> observed
 
 def per_package(props: Mapping[str, Any], name: str) -> dict[str, dict[str, Any]]:
     """An output field (`revisions`, `original`, `owned`) as package key -> version -> value,
-    whichever form the state holds: per package JSON text (since the ledger's compaction: the
-    SDK converts every nested value in Python on each step, so 10,000 versions' revisions as
-    nested mappings cost seconds per run), or the nested mapping earlier releases wrote."""
-    raw = props.get(name) or {}
-    out: dict[str, dict[str, Any]] = {}
-    for key, versions in (raw.items() if isinstance(raw, Mapping) else ()):
-        if isinstance(versions, str):
-            try:
-                versions = json.loads(versions)
-            except ValueError:
-                versions = None
-        if isinstance(versions, Mapping):
-            out[str(key)] = dict(versions)
-    return out
+    whichever form the state holds: per package JSON text (lifecycle.per_package_text), or the
+    nested mapping earlier releases wrote."""
+    return {k: dict(v) for k, v in lifecycle.per_package_decoded(props.get(name)).items() if isinstance(v, Mapping)}
 
 
 def _compact(props: Mapping[str, Any]) -> bool:
     """Whether ``props`` hold the output fields as text (or hold none yet)."""
     return not any(isinstance(v, Mapping) for name in OUTPUT_FIELDS
                    for v in ((props.get(name) or {}).values() if isinstance(props.get(name), Mapping) else ()))
-
-
-def _text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _outputs(args: RepositoryVersionsStatusArgs, observed: Listing, original: Mapping[str, Mapping[str, str]],
@@ -102,7 +86,7 @@ def _outputs(args: RepositoryVersionsStatusArgs, observed: Listing, original: Ma
         if args.decided_by is not None and key in args.decided_by:
             decided[key] = {v: r for v, r in args.decided_by[key].items() if v in packages[key]}
     out["packages"] = packages
-    form = _text if compact else (lambda x: x)
+    form = lifecycle.per_package_text if compact else (lambda x: x)
     out["revisions"] = {k: form(v) for k, v in revisions.items()}
     out["original"] = {k: form(v) for k, v in originals.items()}
     out["owned"] = {k: form(v) for k, v in owned_out.items()}

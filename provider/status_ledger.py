@@ -50,27 +50,16 @@ from provider._core.model import STATUSES
 LEDGER_NAME = "codeartifact-status-ledger"
 
 
-# What the ledger stores, per field: package label -> that package's record as compact JSON text.
-# One string per package, not a nested mapping: the SDK (de)serializes every nested value of a
-# resource's properties in Python on each check/diff/read and in the program, and 10,000 versions'
-# records as mappings cost seconds per step (bench/RESULTS-policies.md); as text, a package is one
-# value. State written before (nested mappings per package) reads the same.
+# What the ledger stores, per field: package label -> that package's record as compact JSON text
+# (lifecycle.per_package_text: one SDK value per package, not per version); state written before
+# (nested mappings per package) reads the same.
 FIELDS = ("originals", "left", "packages", "since")
 
 
 def _packages_of(props: Mapping[str, Any], name: str) -> dict[str, Any]:
     """label -> the package's record, decoded; a package whose text is not JSON is kept as None
     (`check` names it; nothing silently drops it)."""
-    raw = props.get(name) or {}
-    out: dict[str, Any] = {}
-    for label, rec in (raw.items() if isinstance(raw, Mapping) else ()):
-        if isinstance(rec, str):
-            try:
-                rec = json.loads(rec)
-            except ValueError:
-                rec = None
-        out[str(label)] = rec
-    return out
+    return lifecycle.per_package_decoded(props.get(name))
 
 
 def _originals(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
@@ -104,10 +93,7 @@ def record(props: Mapping[str, Any]) -> dict[str, Any]:
             "since": _since(props)}
 
 
-def text(record: Mapping[str, Any]) -> str:
-    """One package's record as the ledger stores it: compact JSON, keys sorted (equal records are
-    equal text, so an unchanged ledger is never an update)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+text = lifecycle.per_package_text  # one package's record as the ledger stores it
 
 
 def stored(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:

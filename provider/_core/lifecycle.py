@@ -172,3 +172,28 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any], compared: Iterable[st
     changed = [k for k in (*identity, *compared, *CONNECTION_FIELDS, "allow_dispose", "restore_on_delete")
                if norm(olds.get(k)) != norm(news.get(k))]
     return DiffResult(changes=bool(changed), replaces=replaces, stables=[], delete_before_replace=False)
+
+
+# Large per-version records (the ledger, repository resources' revisions/original/owned) are
+# stored as one compact JSON text per package: the SDK converts every nested value of a resource's
+# properties in Python on each step, so 10,000 versions as nested mappings cost seconds per run,
+# and as text a package is one value. State written before holds nested mappings; both read alike.
+
+def per_package_text(value: Any) -> str:
+    """One package's record as stored: compact JSON, keys sorted (equal records, equal text)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def per_package_decoded(raw: Any) -> dict[str, Any]:
+    """package -> record of a stored field (text or, from earlier state, the record itself); a
+    text that is not JSON decodes to None, so the caller can name it instead of dropping it."""
+    out: dict[str, Any] = {}
+    for key, rec in (raw.items() if isinstance(raw, Mapping) else ()):
+        if isinstance(rec, str):
+            try:
+                rec = json.loads(rec)
+            except ValueError:
+                rec = None
+        out[str(key)] = rec
+    return out
+
