@@ -18,7 +18,8 @@ no service: it only keeps, in Pulumi state,
 
 The stack program registers it before every status resource (they depend on it, and each checks
 that the ledger it was given records the write it is about to make), so an original is recorded
-before anything writes. Its lifecycle (docs/resources.md, "The ledger"): an original is added when a
+before anything writes (in a preview, which writes nothing, they are given the record the ledger
+is given and do not wait for its step). Its lifecycle (docs/resources.md, "The ledger"): an original is added when a
 version is first managed; it leaves only when its version is observed back at it, is gone or
 Disposed, or is released on purpose (`codeartifact:releaseOriginals`). Deleting the ledger (e.g.
 `pulumi destroy`) is refused while it holds an original that differs from how we left the version,
