@@ -98,7 +98,10 @@ text = lifecycle.per_package_text  # one package's record as the ledger stores i
 
 
 def stored(props: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """``props`` (decoded or stored) in the stored form: field -> label -> JSON text."""
+    """``props`` (decoded or stored) in the stored form: field -> label -> JSON text. Already in
+    that form (what `check` returns), the texts are kept as they are: they are canonical."""
+    if _is_stored(props):
+        return {name: dict(props.get(name) or {}) for name in FIELDS}
     rec = record(props)
     return {name: {label: text(value) for label, value in sorted(rec[name].items())} for name in FIELDS}
 
@@ -155,7 +158,7 @@ class StatusLedgerProvider(ResourceProvider):
             changed = {name: {label: t for label, t in (news.get(name) or {}).items()
                               if (olds.get(name) or {}).get(label) != t} for name in FIELDS}
             broken = unreadable(changed)
-            return CheckResult({name: dict(news.get(name) or {}) for name in FIELDS},
+            return CheckResult(stored(news),
                                [CheckFailure(where, UNREADABLE) for where in broken] + _status_failures(record(changed)))
         failures = [CheckFailure(where, UNREADABLE) for where in unreadable(news)]
         failures += _status_failures(record(news))
@@ -177,7 +180,8 @@ class StatusLedgerProvider(ResourceProvider):
         """Refresh keeps the record as it is: it describes the past, not the service. A record in
         an older form is returned as it was (a read changes nothing; the next update stores it in
         the current form)."""
-        return ReadResult(id_=id_, outs=dict(props), inputs=dict(props))
+        kept = {name: props.get(name) or {} for name in FIELDS}
+        return ReadResult(id_=id_, outs=kept, inputs=dict(kept))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(stored(news))
